@@ -1,0 +1,1 @@
+"""Belarus Ties Bot: sourced answers on Belarus's relations with Azerbaijan and Iran."""

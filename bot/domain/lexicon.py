@@ -1,0 +1,307 @@
+"""Names, synonyms and filler words the matcher must know about this subject.
+
+Entities are what the facts are about (countries, capitals, people, organisations): a question
+naming one that a fact does not mention must not get that fact. Synonyms fold the many ways of
+saying "bought", "visit" or "loan" in three languages into one term. Surface forms are written
+as people type them; `Lexicon` keys them with the same normaliser as questions, and a form
+ending in `*` matches every word whose key starts with that form's key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.normalize import fold, key, keys
+
+# concept: (kind, country it implies or "", surface forms)
+ENTITIES: dict[str, tuple[str, str, str]] = {
+    # countries (any country a trap may name, not only those in the fact base)
+    "belarus": ("country", "", "Belarus Belarusian Belarusians Byelorussia Belorussia Беларусь Белоруссия белорусский белорусская белорусские Беларуси беларусский Беларусь Беларусі беларускі беларуская"),
+    "azerbaijan": ("country", "", "Azerbaijan Azerbaijani Azerbaijanis Azeri Azeris Азербайджан азербайджанский азербайджанская азербайджанские Азербайджана Азербайджану Азербайджанам Азербайджане азербайджанцы Азербайджан Азербайджана азербайджанскі азербайджанская"),
+    "iran": ("country", "", "Iran Iranian Iranians Persia Persian Иран иранский иранская иранские Іран іранскі"),
+    "russia": ("country", "", "Russia Russian Russians Россия российский российская русский Расія расійскі Kremlin Кремль Крэмль"),
+    "armenia": ("country", "", "Armenia Armenian Armenians Армения армянский армянская Арменія армянскі"),
+    "turkey": ("country", "", "Turkey Türkiye Turkiye Turkish Турция турецкий турецкая Турцыя турэцкі"),
+    "china": ("country", "", "China Chinese PRC Китай китайский китайская Кітай кітайскі"),
+    "kazakhstan": ("country", "", "Kazakhstan Kazakh Казахстан казахстанский Казахстан"),
+    "kyrgyzstan": ("country", "", "Kyrgyzstan Kirgizia Kyrgyz Киргизия Кыргызстан"),
+    "ukraine": ("country", "", "Ukraine Ukrainian Украина украинский Украіна"),
+    "hungary": ("country", "", "Hungary Hungarian Венгрия венгерский Венгрыя"),
+    "uae": ("country", "", "UAE Emirates Emirati ОАЭ Эмираты эмиратский Эміраты"),
+    "zimbabwe": ("country", "", "Zimbabwe Зимбабве Зімбабвэ"),
+    "pakistan": ("country", "", "Pakistan Пакистан Пакістан"),
+    "india": ("country", "", "India Indian Индия индийский Індыя"),
+    "georgia": ("country", "", "Georgia Georgian Грузия грузинский Грузія"),
+    "usa": ("country", "", "USA US America American Americans США Америка американский ЗША"),
+    "poland": ("country", "", "Poland Polish Польша польский Польшча"),
+    "lithuania": ("country", "", "Lithuania Lithuanian Литва литовский Літва"),
+    "latvia": ("country", "", "Latvia Latvian Латвия Латвія"),
+    "germany": ("country", "", "Germany German Германия немецкий Германія"),
+    "france": ("country", "", "France French Франция французский Францыя"),
+    "britain": ("country", "", "Britain British UK England Великобритания Британия Англия"),
+    "israel": ("country", "", "Israel Israeli Израиль Ізраіль"),
+    "syria": ("country", "", "Syria Syrian Сирия Сірыя"),
+    "iraq": ("country", "", "Iraq Iraqi Ирак Ірак"),
+    "afghanistan": ("country", "", "Afghanistan Afghan Афганистан"),
+    "venezuela": ("country", "", "Venezuela Венесуэла"),
+    "cuba": ("country", "", "Cuba Cuban Куба"),
+    "serbia": ("country", "", "Serbia Serbian Сербия"),
+    "uzbekistan": ("country", "", "Uzbekistan Uzbek Узбекистан"),
+    "tajikistan": ("country", "", "Tajikistan Таджикистан"),
+    "turkmenistan": ("country", "", "Turkmenistan Туркменистан"),
+    "moldova": ("country", "", "Moldova Moldovan Молдова Молдавия"),
+    "japan": ("country", "", "Japan Japanese Япония"),
+    "saudi": ("country", "", "Saudi Саудовская"),
+    "egypt": ("country", "", "Egypt Египет"),
+    "qatar": ("country", "", "Qatar Катар"),
+    "vietnam": ("country", "", "Vietnam Вьетнам"),
+    "mongolia": ("country", "", "Mongolia Монголия"),
+    "korea": ("country", "", "Korea Korean Корея КНДР"),
+    "nigeria": ("country", "", "Nigeria Нигерия"),
+    "africa": ("country", "", "Africa African Африка Афрыка"),
+    "asia": ("country", "", "Asia Asian Азия Азія"),
+    # capitals and other places: a place also counts as its country
+    "minsk": ("place", "belarus", "Minsk Минск Мінск"),
+    "baku": ("place", "azerbaijan", "Baku Баку"),
+    "tehran": ("place", "iran", "Tehran Teheran Тегеран Тэгеран"),
+    "moscow": ("place", "russia", "Moscow Москва Масква"),
+    "yerevan": ("place", "armenia", "Yerevan Erevan Ереван Ерэван"),
+    "ankara": ("place", "turkey", "Ankara Istanbul Анкара Стамбул"),
+    "beijing": ("place", "china", "Beijing Peking Пекин Пекін"),
+    "kyiv": ("place", "ukraine", "Kyiv Kiev Киев Кіеў"),
+    "astana": ("place", "kazakhstan", "Astana Астана"),
+    "tbilisi": ("place", "georgia", "Tbilisi Тбилиси"),
+    "washington": ("place", "usa", "Washington Вашингтон"),
+    "karabakh": ("place", "azerbaijan", "Karabakh Karabagh Карабах Карабах Нагорный"),
+    "shusha": ("place", "azerbaijan", "Shusha Shushi Шуша Шушу Шуше"),
+    "fuzuli": ("place", "azerbaijan", "Fuzuli Füzuli Физули Фізулі"),
+    "dubai": ("place", "uae", "Dubai Дубай"),
+    # people
+    "lukashenka": ("person", "belarus", "Lukashenka Lukashenko Lukashenk Лукашенко Лукашэнка Лукашенка"),
+    "aliyev": ("person", "azerbaijan", "Aliyev Aliev Aliyev's Алиев Аліеў Ильхам Ilham Ільхам"),
+    "putin": ("person", "russia", "Putin Путин Пуцін"),
+    "raisi": ("person", "iran", "Raisi Raeisi Раиси Раісі"),
+    "khamenei": ("person", "iran", "Khamenei Khamenehi Хаменеи Хаменэі Хаменеі Ayatollah аятолла"),
+    "pashinyan": ("person", "armenia", "Pashinyan Pashinian Пашинян Пашынян"),
+    "szijjarto": ("person", "hungary", "Szijjarto Szijjártó Sijjarto Сийярто Сіярта"),
+    "preiherman": ("person", "belarus", "Preiherman Preigerman Прейгерман Прэйгерман"),
+    "erdogan": ("person", "turkey", "Erdogan Erdoğan Эрдоган"),
+    "xi": ("person", "china", "Jinping Цзиньпин"),
+    "zelensky": ("person", "ukraine", "Zelensky Zelenskyy Зеленский"),
+    "tokayev": ("person", "kazakhstan", "Tokayev Токаев"),
+    "rouhani": ("person", "iran", "Rouhani Роухани Ahmadinejad Ахмадинежад Pezeshkian Пезешкиан"),
+    "medvedev": ("person", "russia", "Medvedev Медведев Lavrov Лавров"),
+    "biden": ("person", "usa", "Biden Байден Trump Трамп Obama Обама"),
+    "macron": ("person", "france", "Macron Макрон Scholz Шольц Merkel Меркель"),
+    "orban": ("person", "hungary", "Orban Orbán Орбан"),
+    "tsikhanouskaya": ("person", "belarus", "Tsikhanouskaya Tikhanovskaya Тихановская Ціханоўская"),
+    # organisations
+    "eaeu": ("org", "", "EAEU EEU ЕАЭС ЕАЭС ЕАЭС Евразэс"),
+    "csto": ("org", "", "CSTO ОДКБ АДКБ"),
+    "sco": ("org", "", "SCO ШОС ШАС"),
+    "eu": ("org", "", "EU ЕС Евросоюз Еўрасаюз"),
+    "nato": ("org", "", "NATO НАТО"),
+    "un": ("org", "", "UN ООН ААН"),
+    "cis": ("org", "", "CIS СНГ СНД"),
+    "gazprom": ("org", "russia", "Gazprom Газпром Газпрам"),
+    "opec": ("org", "", "OPEC ОПЕК"),
+    "brics": ("org", "", "BRICS БРИКС"),
+}
+
+# Multi-word names, written as they are typed; each becomes its concept when its words follow
+# one another in a question.
+PHRASES: dict[str, str] = {
+    "Eurasian Economic Union": "eaeu",
+    "Евразийский экономический союз": "eaeu",
+    "Еўразійскі эканамічны саюз": "eaeu",
+    "Collective Security Treaty": "csto",
+    "Shanghai Cooperation Organization": "sco",
+    "Shanghai Cooperation Organisation": "sco",
+    "Шанхайская организация сотрудничества": "sco",
+    "European Union": "eu",
+    "Европейский союз": "eu",
+    "United Arab Emirates": "uae",
+    "Объединенные Арабские Эмираты": "uae",
+    "United States": "usa",
+    "United Nations": "un",
+    "Saudi Arabia": "saudi",
+    "North Korea": "korea",
+    "Xi Jinping": "xi",
+    "Си Цзиньпин": "xi",
+    "Abu Dhabi": "uae",
+    "road map": "roadmap",
+    "дорожная карта": "roadmap",
+    "дарожная карта": "roadmap",
+    "three times": "threefold",
+    "в три раза": "threefold",
+    "six times": "sixfold",
+    "в шесть раз": "sixfold",
+    "air defense": "airdefense",
+    "air defence": "airdefense",
+    "multiple launch rocket": "mlrs",
+    "rocket launcher": "mlrs",
+    "залпового огня": "mlrs",
+    "came to power": "power",
+    "come to power": "power",
+    "пришел к власти": "power",
+    "trade surplus": "surplus",
+}
+
+SYNONYMS: dict[str, str] = {
+    "deal": "buy bought buys purchase purchased purchases acquire acquired procure procured sell "
+    "sold sells sale sales supply supplied supplies deliver delivered delivery deliveries "
+    "куп* закуп* покуп* приобр* прода* продаж* постав* набыв* купля",
+    "weapon": "weapon weapons arms armament armaments munitions military-technical "
+    "оруж* вооруж* зброя зброі узбраен*",
+    "tank": "tank tanks танк*",
+    "howitzer": "howitzer howitzers гаубиц* гаўбіц*",
+    "aircraft": "aircraft plane planes jet jets warplane warplanes самолет* самолёт* штурмовик* "
+    "самалет* штурмавік*",
+    "apc": "apc apcs carrier carriers бронетранспортер* бронетранспартер*",
+    "artillery": "artillery self-propelled артиллер* самоходн* артылер*",
+    "mlrs": "mlrs рсзо рсза",
+    "palanez": "Palanez Polonez Polonaise Polonaize Palanets Полонез Паланэз Паланез",
+    "iskander": "Iskander Искандер Іскандэр",
+    "visit": "visit visits visited visiting trip trips travel travelled traveled went journey "
+    "tour визит* посет* поездк* съезд* ездил* побыва* наведа* візіт* паездк* прилет* прилёт*",
+    "meet": "meet met meeting meetings talks talk host hosted hosting receive received "
+    "встреч* переговор* принима* принял* сустрэ* сустрака* перамов*",
+    "trade": "trade traded trading turnover commerce товарооборот* торгов* торговл* гандал* "
+    "гандл* тавараабарот*",
+    "export": "export exports exported экспорт* вывоз* экспарт*",
+    "loan": "loan loans lend lent lending borrow borrowed money credit займ* заем* заём* "
+    "кредит* одолж* деньг* денег* грош* пазык*",
+    "gas": "gas газ газа газу газом газе газавы газов*",
+    "oil": "oil нефт* нафт*",
+    "treaty": "treaty treaties agreement agreements accord accords pact договор* соглашен* "
+    "пагаднен* дагавор*",
+    "embassy": "embassy embassies посольств* амбасад* пасольств*",
+    "diplomatic": "diplomatic diplomacy дипломат* дыпламат*",
+    "establish": "establish established establishment founded установ* устанавл* "
+    "устаноўлен* наладж*",
+    "anniversary": "anniversary годовщин* юбиле* гадавін* угодкі",
+    "roadmap": "roadmap roadmaps",
+    "fertilizer": "fertilizer fertilizers fertiliser fertilisers удобрен* угнаенн* угнаен*",
+    "reconstruction": "reconstruction rebuild rebuilding restore restoration restoring "
+    "repopulate восстанов* реконструк* отстро* аднаўл* аднаўлен*",
+    "surplus": "surplus профицит* сальдо прафіцыт*",
+    "record": "record highest peak maximum рекорд* максимал* рэкорд*",
+    "share": "share percent percentage proportion доля доли долю процент* працэнт*",
+    "sanctions": "sanction sanctions санкци* санкцы*",
+    "nuclear": "nuclear ядерн* ядзерн*",
+    "power": "power власт* улад*",
+    "author": "author authors wrote written writer analyst автор* написа* аўтар*",
+    "president": "president presidents президент* прэзідэнт*",
+    "critic": "criticize criticise criticized criticised criticism critic critical denounce "
+    "denunciation критик* критиков* осужд* крытык*",
+    "help": "help helped helps assist assistance support helping помог* помощ* помоч* "
+    "поддерж* дапамаг* дапамог*",
+    "company": "company companies firm firms contractor contractors компани* подрядчик* "
+    "кампані*",
+    "construction": "construction builder builders building строител* строительн* будаўн*",
+    "city": "city cities town towns город* горад*",
+    "war": "war wars conflict conflicts войн* конфликт* вайн* канфлікт*",
+    "threefold": "threefold three-fold tripled triple втрое трехкратн* трёхкратн* утрая",
+    "sixfold": "sixfold six-fold шестикратн* вшестеро",
+    "dispute": "dispute disputes crisis quarrel row спор* кризис* крызіс*",
+    "debt": "debt debts owed owe задолженн* долг* запазычан*",
+    "join": "join joined joining membership member members вступ* член* участ* уваход*",
+    "agriculture": "agriculture agricultural farming сельск* аграрн* сельскагаспадар*",
+    "medicine": "medicine medicines drug drugs pharmaceutical лекарств* медыкамент*",
+    "elevator": "elevator elevators lift lifts лифт* ліфт*",
+    "railway": "railway railways rail railroad железнодорож* чыгуна* чыгуначн*",
+    "firefighting": "firefighting fire-fighting пожарн* пажарн*",
+    "first": "first первый первая впервые першы",
+    "ten": "ten 10 десять десяти дзесяць",
+}
+
+STOPWORDS = set(
+    fold(
+        """a an the of in on at to for from with by and or about between it its this that these
+        those is are was were be been being am do does did done has have had having there their
+        they them he she his her him me my i you your we our us can could will would should may
+        might must shall what when where who whom whose which why how much many any some into as
+        so than then after before during also not no yes but if get got know tell please give
+        show say said let like just ever still very really s t d ll re ve m o y what's when's
+        who's how's whats hello hi hey hiya greetings thanks thank thx ty cheers ok okay bye
+        good morning evening afternoon night dear bot
+        что когда где кто кого кому кем чем чего как какой какая какие каков какова каково
+        каких какого каким сколько ли был была были было быть есть это этот эта эти этого его
+        ее её их он она они мы вы я ты же бы не ни да нет при между зачем почему в во на и или
+        а но по о об от до за из к ко у с со для под над про также ещё еще уже ли ведь вот тот
+        та те то привет здравствуйте здравствуй спасибо благодарю пожалуйста пока добрый доброе
+        день утро вечер
+        што калі дзе хто каго як які якая якія колькі ці гэта гэты гэтая яго яе іх ён яна яны
+        мы вы я ты б не ні так але па аб пра ад да за з са для пад над чаму навошта вітаю
+        прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было"""
+    ).split()
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    concept: str
+    kind: str
+    country: str
+
+
+class Lexicon:
+    """Maps question and fact words (already keyed) to the terms the matcher compares."""
+
+    def __init__(self) -> None:
+        self.entities: dict[str, Entity] = {}
+        self._exact: dict[str, str] = {}
+        self._prefixes: list[tuple[str, str]] = []
+        self._phrases: dict[tuple[str, ...], str] = {}
+        for concept, (kind, country, forms) in ENTITIES.items():
+            self.entities[concept] = Entity(concept, kind, country)
+            for form in forms.split():
+                self._add(form, concept)
+        for concept, forms in SYNONYMS.items():
+            for form in forms.split():
+                self._add(form, concept)
+        for phrase, concept in PHRASES.items():
+            self._phrases[tuple(keys(phrase))] = concept
+        self._prefixes.sort(key=lambda p: len(p[0]), reverse=True)
+        self.stop_keys = {key(w) for w in STOPWORDS} | STOPWORDS
+
+    def _add(self, form: str, concept: str) -> None:
+        if form.endswith("*"):
+            self._prefixes.append((key(fold(form[:-1])), concept))
+        else:
+            for k in keys(form):
+                self._exact.setdefault(k, concept)
+
+    def term(self, word_key: str) -> str:
+        """The concept a keyed word stands for, or the key itself."""
+        found = self._exact.get(word_key)
+        if found is not None:
+            return found
+        for prefix, concept in self._prefixes:
+            if word_key.startswith(prefix):
+                return concept
+        return word_key
+
+    def terms(self, text: str) -> list[str]:
+        """The content terms of a text: phrases joined, synonyms folded, filler words dropped."""
+        raw = [k for k in keys(text)]
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            for size in (4, 3, 2):
+                concept = self._phrases.get(tuple(raw[i : i + size]))
+                if concept is not None:
+                    out.append(concept)
+                    i += size
+                    break
+            else:
+                if raw[i] not in self.stop_keys:
+                    out.append(self.term(raw[i]))
+                i += 1
+        return out
+
+    def entity(self, term: str) -> Entity | None:
+        return self.entities.get(term)
+
+    def vocabulary(self) -> set[str]:
+        return set(self._exact) | set(self.entities)
