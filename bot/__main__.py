@@ -1,2 +1,161 @@
-def main() -> None:
-    pass
+"""The one composition root: parse the command line, load settings, configure logging, run.
+
+`tiesbot …` and `python -m bot …` are the same program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.domain.evidence import SourceTexts
+from bot.domain.knowledge import KnowledgeError, load_folder, parse_knowledge, read_folder, write_folder
+from bot.service import FactService, sync_knowledge
+from bot.settings import Settings, SettingsError, load_settings
+from bot.storage.store import Store
+
+EMPTY_QUESTION = "Please type a question, e.g. “When did Lukashenka visit Iran?”"
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiesbot",
+        description="Belarus Ties Bot: sourced answers on Belarus's relations with Azerbaijan and Iran.",
+    )
+    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (.env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question from the fact base, offline")
+    ask.add_argument("question", help="the question, or - to read one question per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--lang", choices=("en", "ru"), help="answer in this language")
+
+    knowledge = sub.add_parser("knowledge", help="check, load or export the fact files")
+    ksub = knowledge.add_subparsers(dest="action", required=True)
+    check = ksub.add_parser("check", help="validate the fact files")
+    check.add_argument("dir", nargs="?", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)")
+    check.add_argument("--sources", type=Path, help="folder of article texts to verify quotes")
+    load = ksub.add_parser("load", help="import the fact files into the database")
+    load.add_argument("dir", nargs="?", type=Path)
+    load.add_argument("--overwrite", action="store_true",
+                      help="replace facts that admins changed in the database")
+    export = ksub.add_parser("export", help="write the database back as fact files")
+    export.add_argument("dir", nargs="?", type=Path, help="target folder (default: KNOWLEDGE_DIR)")
+    return parser
+
+
+async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    service = await FactService.open(
+        settings.database_path, settings.knowledge_dir, settings.sources_dir
+    )
+    try:
+        questions = sys.stdin.read().splitlines() if args.question == "-" else [args.question]
+        for question in questions:
+            reply = service.ask(question) if question.strip() else None
+            if args.json:
+                if reply is None:
+                    out = {"question": question, "answered": False, "answer": None,
+                           "fact_id": None, "score": 0.0, "sources": [], "suggestions": [],
+                           "error": EMPTY_QUESTION}
+                else:
+                    out = service.to_json(reply)
+                    if args.lang and reply.fact:
+                        out["answer"] = service.render(reply.fact, args.lang)
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+            elif reply is None:
+                print(EMPTY_QUESTION, file=sys.stderr)
+                return 2
+            else:
+                print(render_console(service, reply, args.lang))
+    finally:
+        await service.close()
+    return 0
+
+
+def render_console(service: FactService, reply: object, lang: str | None) -> str:
+    from bot.service import Reply
+
+    assert isinstance(reply, Reply)
+    lang = lang or reply.match.lang
+    if reply.fact is not None:
+        return service.render(reply.fact, lang)
+    if reply.suggestions:
+        lines = ["Did you mean:" if lang == "en" else "Возможно, вы имели в виду:"]
+        lines += [f"  {i}. {f.questions_in(lang)[0]}  [{f.id}]"
+                  for i, (f, _) in enumerate(reply.suggestions, 1)]
+        return "\n".join(lines)
+    if lang == "ru":
+        return "Не знаю: в базе фактов нет ответа на этот вопрос."
+    return "I don't know: the fact base has no answer to that."
+
+
+async def cmd_knowledge(settings: Settings, args: argparse.Namespace) -> int:
+    folder = args.dir or settings.knowledge_dir
+    if args.action == "check":
+        texts = SourceTexts.from_dir(args.sources or settings.sources_dir)
+        try:
+            base = load_folder(folder, texts)
+        except KnowledgeError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
+            return 1
+        print(f"{folder}: {len(base.facts)} facts, {len(base.sources)} sources, all valid")
+        return 0
+    store = await Store.open(settings.database_path)
+    try:
+        if args.action == "load":
+            texts = SourceTexts.from_dir(settings.sources_dir)
+            try:
+                report = await sync_knowledge(store, folder, texts, args.overwrite, force=True)
+            except KnowledgeError as exc:
+                for problem in exc.problems:
+                    print(problem, file=sys.stderr)
+                print("nothing was imported", file=sys.stderr)
+                return 1
+            assert report is not None
+            print(f"added {len(report.added)}, updated {len(report.updated)}, "
+                  f"unchanged {len(report.unchanged)}, conflicts {len(report.conflicts)}")
+            for fact_id in report.conflicts:
+                print(f"conflict: {fact_id} was changed in the database by an admin since the "
+                      "last import; both sides left as they are (use --overwrite to replace)")
+            return 3 if report.conflicts else 0
+        base = await store.knowledge_base()
+        for path in write_folder(base, folder):
+            print(path)
+        return 0
+    finally:
+        await store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(env_file=args.env_file)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"setting {problem}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    handlers = {"ask": cmd_ask, "knowledge": cmd_knowledge}
+    return asyncio.run(handlers[args.command](settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -224,16 +224,16 @@ STOPWORDS = set(
         so than then after before during also not no yes but if get got know tell please give
         show say said let like just ever still very really s t d ll re ve m o y what's when's
         who's how's whats hello hi hey hiya greetings thanks thank thx ty cheers ok okay bye
-        good morning evening afternoon night dear bot
+        good morning evening afternoon night dear bot year years
         что когда где кто кого кому кем чем чего как какой какая какие каков какова каково
         каких какого каким сколько ли был была были было быть есть это этот эта эти этого его
         ее её их он она они мы вы я ты же бы не ни да нет при между зачем почему в во на и или
         а но по о об от до за из к ко у с со для под над про также ещё еще уже ли ведь вот тот
         та те то привет здравствуйте здравствуй спасибо благодарю пожалуйста пока добрый доброе
-        день утро вечер
+        день утро вечер год года году годах годы лет
         што калі дзе хто каго як які якая якія колькі ці гэта гэты гэтая яго яе іх ён яна яны
         мы вы я ты б не ні так але па аб пра ад да за з са для пад над чаму навошта вітаю
-        прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было"""
+        прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было год гады гадоў"""
     ).split()
 )
 
@@ -284,7 +284,7 @@ class Lexicon:
 
     def terms(self, text: str) -> list[str]:
         """The content terms of a text: phrases joined, synonyms folded, filler words dropped."""
-        raw = [k for k in keys(text)]
+        raw = keys(text)
         out: list[str] = []
         i = 0
         while i < len(raw):
@@ -303,5 +303,6 @@ class Lexicon:
     def entity(self, term: str) -> Entity | None:
         return self.entities.get(term)
 
-    def vocabulary(self) -> set[str]:
-        return set(self._exact) | set(self.entities)
+    def surface_terms(self) -> list[tuple[str, str]]:
+        """Every known word key with its concept, so typos of a name can still find it."""
+        return list(self._exact.items())

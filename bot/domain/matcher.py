@@ -1,0 +1,294 @@
+"""Finds the fact a question asks about, or says honestly that there is none.
+
+Plain fuzzy matching fails on this subject because a trap ("How many tanks did Belarus sell to
+Iran?") shares almost every word with a real fact. So the matcher scores in three steps:
+
+1. Coverage: how much of the question's content (weighted by rarity) the fact's phrasings,
+   keywords, aliases and answers account for. Unknown words count against a fact, which is
+   what turns away off-topic questions.
+2. Similarity: token-sorted fuzzy ratio against the fact's best phrasing, which separates a
+   specific fact from a broader one sharing the same words.
+3. Entities: a question naming a country, place, person or organisation that the fact does not
+   mention cannot get that fact at all.
+
+The best fact is answered only when it clears a threshold and a margin over the runner-up;
+otherwise close candidates become a "did you mean", and anything weaker is declined.
+
+The index is compact (term ids in arrays) so 100,000 facts fit in memory, and it is updated in
+place when an admin adds, edits or retires a fact.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.domain.lexicon import Lexicon
+from bot.domain.models import Fact
+from bot.domain.normalize import language_of
+
+Outcome = Literal["answered", "suggested", "declined"]
+
+UNIVERSAL = frozenset({"belarus", "minsk", "lukashenka"})
+MAX_QUESTION_TERMS = 48
+ANSWER_WEIGHT = 0.7
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where an answer, a "did you mean" and a decline part (tuned on the dev set)."""
+
+    answer: float = 0.60
+    suggest: float = 0.42
+    margin: float = 0.04
+    coverage_weight: float = 0.65
+
+
+@dataclass(frozen=True)
+class Candidate:
+    fact_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """The matcher's verdict on one question."""
+
+    question: str
+    lang: str
+    outcome: Outcome
+    fact_id: str | None
+    score: float
+    suggestions: tuple[Candidate, ...] = ()
+    reason: str = ""
+
+
+@dataclass
+class _Entry:
+    fact_id: str
+    strong: array  # sorted term ids from phrasings, keywords, aliases (weight 1)
+    weak: array  # sorted term ids found only in the answers (weight ANSWER_WEIGHT)
+    phrasings: str  # "\n"-joined term strings of each phrasing
+    retired: bool = field(default=False)
+
+
+class Matcher:
+    """An in-memory index over the live facts."""
+
+    def __init__(
+        self,
+        facts: Iterable[Fact] = (),
+        lexicon: Lexicon | None = None,
+        thresholds: Thresholds | None = None,
+        common_postings: int = 2000,
+    ) -> None:
+        self.lexicon = lexicon or Lexicon()
+        self.thresholds = thresholds or Thresholds()
+        self._common = common_postings
+        self._term_ids: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._df: array = array("i")
+        self._postings: list[array] = []
+        self._entries: list[_Entry | None] = []
+        self._slot: dict[str, int] = {}
+        self._fuzzy_buckets: dict[tuple[str, int], list[str]] = {}
+        self._fuzzy_target: dict[str, str] = {}
+        for word, concept in self.lexicon.surface_terms():
+            self._add_fuzzy(word, concept)
+        for fact in facts:
+            self.upsert(fact)
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, fact_id: object) -> bool:
+        return fact_id in self._slot
+
+    # -- index maintenance -------------------------------------------------------------
+
+    def _term_id(self, term: str) -> int:
+        tid = self._term_ids.get(term)
+        if tid is None:
+            tid = len(self._terms)
+            self._term_ids[term] = tid
+            self._terms.append(term)
+            self._df.append(0)
+            self._postings.append(array("i"))
+            self._add_fuzzy(term, term)
+        return tid
+
+    def _add_fuzzy(self, word: str, target: str) -> None:
+        if len(word) < 4 or word.isdigit() or word in self._fuzzy_target:
+            return
+        self._fuzzy_target[word] = target
+        self._fuzzy_buckets.setdefault((word[0], len(word)), []).append(word)
+
+    def _fact_terms(self, fact: Fact) -> tuple[set[str], set[str], list[str]]:
+        terms = self.lexicon.terms
+        phrasings = [" ".join(terms(q)) for qs in fact.questions.values() for q in qs]
+        strong: set[str] = set()
+        for text in (*phrasings, *fact.keywords, *fact.aliases):
+            strong.update(text.split() if text in phrasings else terms(text))
+        weak: set[str] = {fact.country}
+        for text in fact.answer.values():
+            weak.update(terms(text))
+        for term in list(strong | weak):
+            entity = self.lexicon.entity(term)
+            if entity is not None and entity.country:
+                weak.add(entity.country)
+        return strong, weak - strong, phrasings
+
+    def upsert(self, fact: Fact) -> None:
+        """Index a new or changed fact; a retired fact is removed instead."""
+        self.remove(fact.id)
+        if fact.retired:
+            return
+        strong, weak, phrasings = self._fact_terms(fact)
+        slot = len(self._entries)
+        entry = _Entry(
+            fact_id=fact.id,
+            strong=array("i", sorted(self._term_id(t) for t in strong)),
+            weak=array("i", sorted(self._term_id(t) for t in weak)),
+            phrasings="\n".join(phrasings),
+        )
+        for tid in (*entry.strong, *entry.weak):
+            self._df[tid] += 1
+            self._postings[tid].append(slot)
+        self._entries.append(entry)
+        self._slot[fact.id] = slot
+
+    def remove(self, fact_id: str) -> None:
+        slot = self._slot.pop(fact_id, None)
+        if slot is None:
+            return
+        entry = self._entries[slot]
+        assert entry is not None
+        for tid in (*entry.strong, *entry.weak):
+            self._df[tid] -= 1
+            self._postings[tid].remove(slot)
+        self._entries[slot] = None
+
+    # -- matching ------------------------------------------------------------------------
+
+    def _idf(self, tid: int | None) -> float:
+        n = max(len(self._slot), 1)
+        df = self._df[tid] if tid is not None else 0
+        return math.log(1 + n / (df if df > 0 else 0.5))
+
+    def _resolve(self, term: str) -> tuple[int | None, float]:
+        """The indexed term a question term stands for, tolerating typos, and how sure that is."""
+        tid = self._term_ids.get(term)
+        if tid is not None and self._df[tid] > 0:
+            return tid, 1.0
+        if len(term) < 4 or term.isdigit():
+            return None, 0.0
+        choices: list[str] = []
+        for size in (len(term) - 1, len(term), len(term) + 1):
+            choices += self._fuzzy_buckets.get((term[0], size), [])
+        if not choices:
+            return None, 0.0
+        best = process.extractOne(term, choices, scorer=fuzz.ratio, score_cutoff=80)
+        if best is None:
+            return None, 0.0
+        target = self._fuzzy_target[best[0]]
+        tid = self._term_ids.get(target)
+        if tid is None or self._df[tid] == 0:
+            return None, 0.0
+        return tid, best[1] / 100
+
+    @staticmethod
+    def _has(entry: _Entry, tid: int) -> float:
+        for terms, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
+            i = bisect_left(terms, tid)
+            if i < len(terms) and terms[i] == tid:
+                return weight
+        return 0.0
+
+    def _entity_ok(self, entry: _Entry, required: list[list[int]]) -> bool:
+        return all(any(self._has(entry, tid) for tid in group) for group in required)
+
+    def rank(self, question: str, limit: int = 10) -> tuple[str, list[Candidate]]:
+        """The question's language and its best facts, entity-compatible, best first."""
+        lang = language_of(question)
+        terms = list(dict.fromkeys(self.lexicon.terms(question[:4096])))[:MAX_QUESTION_TERMS]
+        if not terms or not self._slot:
+            return lang, []
+        resolved = [(term, *self._resolve(term)) for term in terms]
+        weights = [(tid, self._idf(tid) * sure if tid is not None else self._idf(None))
+                   for _, tid, sure in resolved]
+        total = sum(w for _, w in weights)
+        required = self._required_entities(terms)
+        if required is None:
+            return lang, []
+        scores: dict[int, float] = {}
+        deferred: list[tuple[int, float]] = []
+        for tid, weight in weights:
+            if tid is None:
+                continue
+            postings = self._postings[tid]
+            if len(postings) > self._common:
+                deferred.append((tid, weight))
+                continue
+            for slot in postings:
+                entry = self._entries[slot]
+                assert entry is not None
+                scores[slot] = scores.get(slot, 0.0) + weight * self._has(entry, tid)
+        if not scores and deferred:
+            rarest = min(deferred, key=lambda d: len(self._postings[d[0]]))
+            scores = dict.fromkeys(self._postings[rarest[0]][: self._common * 2], 0.0)
+        pool = heapq.nlargest(max(limit * 4, 40), scores.items(), key=lambda kv: kv[1])
+        query = " ".join(terms)
+        ranked: list[Candidate] = []
+        cw = self.thresholds.coverage_weight
+        for slot, partial in pool:
+            entry = self._entries[slot]
+            assert entry is not None
+            if not self._entity_ok(entry, required):
+                continue
+            covered = partial + sum(w * self._has(entry, tid) for tid, w in deferred)
+            coverage = covered / total if total else 0.0
+            similarity = max(
+                fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")
+            ) / 100
+            ranked.append(Candidate(entry.fact_id, round(cw * coverage + (1 - cw) * similarity, 4)))
+        ranked.sort(key=lambda c: c.score, reverse=True)
+        return lang, ranked[:limit]
+
+    def _required_entities(self, terms: list[str]) -> list[list[int]] | None:
+        """Term ids a fact must hold, one group per entity the question names.
+
+        None when the question names an entity no live fact mentions at all: nothing can answer.
+        """
+        groups: list[list[int]] = []
+        for term in terms:
+            entity = self.lexicon.entity(term)
+            if entity is None or term in UNIVERSAL:
+                continue
+            options = [term] + ([entity.country] if entity.kind == "place" else [])
+            ids = [self._term_ids[t] for t in options if t in self._term_ids and self._df[self._term_ids[t]]]
+            if not ids:
+                return None
+            groups.append(ids)
+        return groups
+
+    def match(self, question: str) -> Match:
+        """Answer, suggest or decline, by the thresholds."""
+        lang, ranked = self.rank(question, limit=4)
+        t = self.thresholds
+        if not ranked or ranked[0].score < t.suggest:
+            return Match(question, lang, "declined", None, ranked[0].score if ranked else 0.0,
+                         reason="no fact covers this question")
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if best.score >= t.answer and best.score - runner_up >= t.margin:
+            return Match(question, lang, "answered", best.fact_id, best.score)
+        suggestions = tuple(c for c in ranked[:3] if c.score >= t.suggest)
+        return Match(question, lang, "suggested", None, best.score, suggestions,
+                     reason="several facts come close")
