@@ -162,7 +162,7 @@ SYNONYMS: dict[str, str] = {
     "mlrs": "mlrs рсзо рсза",
     "palanez": "Palanez Polonez Polonaise Polonaize Palanets Полонез Паланэз Паланез",
     "iskander": "Iskander Искандер Іскандэр",
-    "visit": "visit visits visited visiting trip trips travel travelled traveled went journey "
+    "visit": "visit visits visited visiting trip trips travel travelled traveled journey "
     "tour визит* посет* поездк* съезд* ездил* побыва* наведа* візіт* паездк* прилет* прилёт*",
     "meet": "meet met meeting meetings talks talk host hosted hosting receive received "
     "встреч* переговор* принима* принял* сустрэ* сустрака* перамов*",
@@ -213,6 +213,20 @@ SYNONYMS: dict[str, str] = {
     "firefighting": "firefighting fire-fighting пожарн* пажарн*",
     "first": "first первый первая впервые першы",
     "ten": "ten 10 десять десяти дзесяць",
+    "article": "article articles analysis piece commentary report статья статьи статью стат* "
+    "анализ* материал* артыкул*",
+    "motto": "motto slogan maxim principle девиз* лозунг* принцип* дэвіз*",
+    "author_role": "director head chief директор* руковод* кіраўнік*",
+}
+
+# Question words: what kind of answer is wanted. They never count as content, but they tell a
+# "when" phrasing from a "why" one.
+INTENTS: dict[str, str] = {
+    "why": "why почему зачем отчего чаму навошта",
+    "when": "when когда калі",
+    "who": "who whom whose кто кого кому кем хто каго каму кім",
+    "amount": "many much сколько колькі",
+    "where": "where где куда дзе куды",
 }
 
 STOPWORDS = set(
@@ -264,6 +278,9 @@ class Lexicon:
             self._phrases[tuple(keys(phrase))] = concept
         self._prefixes.sort(key=lambda p: len(p[0]), reverse=True)
         self.stop_keys = {key(w) for w in STOPWORDS} | STOPWORDS
+        self._intents = {
+            fold(w): f"?{intent}" for intent, forms in INTENTS.items() for w in forms.split()
+        }
 
     def _add(self, form: str, concept: str) -> None:
         if form.endswith("*"):
@@ -299,6 +316,10 @@ class Lexicon:
                     out.append(self.term(raw[i]))
                 i += 1
         return out
+
+    def intents(self, text: str) -> list[str]:
+        """Markers such as "?why" for the question words a text contains."""
+        return sorted({self._intents[w] for w in fold(text).split() if w in self._intents})
 
     def entity(self, term: str) -> Entity | None:
         return self.entities.get(term)

@@ -25,7 +25,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -38,7 +38,9 @@ Outcome = Literal["answered", "suggested", "declined"]
 
 UNIVERSAL = frozenset({"belarus", "minsk", "lukashenka"})
 MAX_QUESTION_TERMS = 48
-ANSWER_WEIGHT = 0.7
+ANSWER_WEIGHT = 0.4
+UNKNOWN_WEIGHT = 1.5
+OVERVIEW_PENALTY = 0.9
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,20 @@ class Thresholds:
     answer: float = 0.60
     suggest: float = 0.42
     margin: float = 0.04
-    coverage_weight: float = 0.65
+    coverage_weight: float = 0.75
+    # Share of the question's non-name words (weighted) a fact must account for: a trap keeps
+    # the names of a real fact but asks something else about them.
+    predicate: float = 0.45
+    # A fact that accounts for this much of the question needs no margin: a close runner-up
+    # is then another fact on the same subject, not a sign the question is about something else.
+    full_coverage: float = 0.9
 
 
 @dataclass(frozen=True)
 class Candidate:
     fact_id: str
     score: float
+    coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,8 @@ class _Entry:
     fact_id: str
     strong: array  # sorted term ids from phrasings, keywords, aliases (weight 1)
     weak: array  # sorted term ids found only in the answers (weight ANSWER_WEIGHT)
-    phrasings: str  # "\n"-joined term strings of each phrasing
-    retired: bool = field(default=False)
+    phrasings: str  # "\n"-joined term strings of each phrasing, with intent markers
+    overview: bool
 
 
 class Matcher:
@@ -94,7 +103,7 @@ class Matcher:
         self._common = common_postings
         self._term_ids: dict[str, int] = {}
         self._terms: list[str] = []
-        self._df: array = array("i")
+        self._df: array = array("d")  # strong occurrences count 1, answer-only ANSWER_WEIGHT
         self._postings: list[array] = []
         self._entries: list[_Entry | None] = []
         self._slot: dict[str, int] = {}
@@ -119,7 +128,7 @@ class Matcher:
             tid = len(self._terms)
             self._term_ids[term] = tid
             self._terms.append(term)
-            self._df.append(0)
+            self._df.append(0.0)
             self._postings.append(array("i"))
             self._add_fuzzy(term, term)
         return tid
@@ -131,11 +140,12 @@ class Matcher:
         self._fuzzy_buckets.setdefault((word[0], len(word)), []).append(word)
 
     def _fact_terms(self, fact: Fact) -> tuple[set[str], set[str], list[str]]:
-        terms = self.lexicon.terms
-        phrasings = [" ".join(terms(q)) for qs in fact.questions.values() for q in qs]
+        terms, intents = self.lexicon.terms, self.lexicon.intents
+        questions = [q for qs in fact.questions.values() for q in qs]
+        phrasings = [" ".join(intents(q) + terms(q)) for q in questions]
         strong: set[str] = set()
-        for text in (*phrasings, *fact.keywords, *fact.aliases):
-            strong.update(text.split() if text in phrasings else terms(text))
+        for text in (*questions, *fact.keywords, *fact.aliases):
+            strong.update(terms(text))
         weak: set[str] = {fact.country}
         for text in fact.answer.values():
             weak.update(terms(text))
@@ -157,10 +167,12 @@ class Matcher:
             strong=array("i", sorted(self._term_id(t) for t in strong)),
             weak=array("i", sorted(self._term_id(t) for t in weak)),
             phrasings="\n".join(phrasings),
+            overview=fact.topic == "overview",
         )
-        for tid in (*entry.strong, *entry.weak):
-            self._df[tid] += 1
-            self._postings[tid].append(slot)
+        for tids, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
+            for tid in tids:
+                self._df[tid] += weight
+                self._postings[tid].append(slot)
         self._entries.append(entry)
         self._slot[fact.id] = slot
 
@@ -170,22 +182,23 @@ class Matcher:
             return
         entry = self._entries[slot]
         assert entry is not None
-        for tid in (*entry.strong, *entry.weak):
-            self._df[tid] -= 1
-            self._postings[tid].remove(slot)
+        for tids, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
+            for tid in tids:
+                self._df[tid] -= weight
+                self._postings[tid].remove(slot)
         self._entries[slot] = None
 
     # -- matching ------------------------------------------------------------------------
 
     def _idf(self, tid: int | None) -> float:
         n = max(len(self._slot), 1)
-        df = self._df[tid] if tid is not None else 0
-        return math.log(1 + n / (df if df > 0 else 0.5))
+        df = self._df[tid] if tid is not None else 0.0
+        return math.log(1 + n / (df if df > 0.5 else 0.5))
 
     def _resolve(self, term: str) -> tuple[int | None, float]:
         """The indexed term a question term stands for, tolerating typos, and how sure that is."""
         tid = self._term_ids.get(term)
-        if tid is not None and self._df[tid] > 0:
+        if tid is not None and self._df[tid] > 1e-9:
             return tid, 1.0
         if len(term) < 4 or term.isdigit():
             return None, 0.0
@@ -199,7 +212,7 @@ class Matcher:
             return None, 0.0
         target = self._fuzzy_target[best[0]]
         tid = self._term_ids.get(target)
-        if tid is None or self._df[tid] == 0:
+        if tid is None or self._df[tid] < 1e-9:
             return None, 0.0
         return tid, best[1] / 100
 
@@ -220,44 +233,58 @@ class Matcher:
         terms = list(dict.fromkeys(self.lexicon.terms(question[:4096])))[:MAX_QUESTION_TERMS]
         if not terms or not self._slot:
             return lang, []
-        resolved = [(term, *self._resolve(term)) for term in terms]
-        weights = [(tid, self._idf(tid) * sure if tid is not None else self._idf(None))
-                   for _, tid, sure in resolved]
-        total = sum(w for _, w in weights)
         required = self._required_entities(terms)
         if required is None:
             return lang, []
+        weights: list[tuple[int | None, float, bool]] = []
+        for term in terms:
+            tid, sure = self._resolve(term)
+            weight = self._idf(tid) * sure if tid is not None else self._idf(None) * UNKNOWN_WEIGHT
+            weights.append((tid, weight, self.lexicon.entity(term) is None))
+        total = sum(w for _, w, _ in weights)
+        predicate_total = sum(w for _, w, p in weights if p)
         scores: dict[int, float] = {}
-        deferred: list[tuple[int, float]] = []
-        for tid, weight in weights:
+        predicates: dict[int, float] = {}
+        deferred: list[tuple[int, float, bool]] = []
+        for tid, weight, is_predicate in weights:
             if tid is None:
                 continue
             postings = self._postings[tid]
             if len(postings) > self._common:
-                deferred.append((tid, weight))
+                deferred.append((tid, weight, is_predicate))
                 continue
             for slot in postings:
                 entry = self._entries[slot]
                 assert entry is not None
-                scores[slot] = scores.get(slot, 0.0) + weight * self._has(entry, tid)
+                gained = weight * self._has(entry, tid)
+                scores[slot] = scores.get(slot, 0.0) + gained
+                if is_predicate:
+                    predicates[slot] = predicates.get(slot, 0.0) + gained
         if not scores and deferred:
             rarest = min(deferred, key=lambda d: len(self._postings[d[0]]))
             scores = dict.fromkeys(self._postings[rarest[0]][: self._common * 2], 0.0)
         pool = heapq.nlargest(max(limit * 4, 40), scores.items(), key=lambda kv: kv[1])
-        query = " ".join(terms)
+        intents = self.lexicon.intents(question[:4096])
+        query = " ".join(intents + terms)
         ranked: list[Candidate] = []
-        cw = self.thresholds.coverage_weight
+        t = self.thresholds
         for slot, partial in pool:
             entry = self._entries[slot]
             assert entry is not None
             if not self._entity_ok(entry, required):
                 continue
-            covered = partial + sum(w * self._has(entry, tid) for tid, w in deferred)
-            coverage = covered / total if total else 0.0
+            late = [(w * self._has(entry, tid), p) for tid, w, p in deferred]
+            coverage = (partial + sum(g for g, _ in late)) / total if total else 0.0
+            predicate = predicates.get(slot, 0.0) + sum(g for g, p in late if p)
             similarity = max(
                 fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")
             ) / 100
-            ranked.append(Candidate(entry.fact_id, round(cw * coverage + (1 - cw) * similarity, 4)))
+            score = t.coverage_weight * coverage + (1 - t.coverage_weight) * similarity
+            if entry.overview and "?why" not in intents:
+                score *= OVERVIEW_PENALTY
+            if predicate_total and predicate / predicate_total < t.predicate:
+                score = min(score, t.answer - 0.01)
+            ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4)))
         ranked.sort(key=lambda c: c.score, reverse=True)
         return lang, ranked[:limit]
 
@@ -272,7 +299,7 @@ class Matcher:
             if entity is None or term in UNIVERSAL:
                 continue
             options = [term] + ([entity.country] if entity.kind == "place" else [])
-            ids = [self._term_ids[t] for t in options if t in self._term_ids and self._df[self._term_ids[t]]]
+            ids = [self._term_ids[t] for t in options if t in self._term_ids and self._df[self._term_ids[t]] > 1e-9]
             if not ids:
                 return None
             groups.append(ids)
@@ -286,8 +313,13 @@ class Matcher:
             return Match(question, lang, "declined", None, ranked[0].score if ranked else 0.0,
                          reason="no fact covers this question")
         best = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= t.answer and best.score - runner_up >= t.margin:
+        runner_up = ranked[1] if len(ranked) > 1 else None
+        clear = (
+            runner_up is None
+            or best.score - runner_up.score >= t.margin
+            or best.coverage >= t.full_coverage
+        )
+        if best.score >= t.answer and clear:
             return Match(question, lang, "answered", best.fact_id, best.score)
         suggestions = tuple(c for c in ranked[:3] if c.score >= t.suggest)
         return Match(question, lang, "suggested", None, best.score, suggestions,
