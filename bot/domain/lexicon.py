@@ -235,7 +235,7 @@ STOPWORDS = set(
         those is are was were be been being am do does did done has have had having there their
         they them he she his her him me my i you your we our us can could will would should may
         might must shall what when where who whom whose which why how much many any some into as
-        so than then after before during also not no yes but if get got know tell please give
+        so than then after before during also not no yes but if get got know tell please give over
         show say said let like just ever still very really s t d ll re ve m o y what's when's
         who's how's whats hello hi hey hiya greetings thanks thank thx ty cheers ok okay bye
         good morning evening afternoon night dear bot year years
@@ -316,6 +316,10 @@ class Lexicon:
                     out.append(self.term(raw[i]))
                 i += 1
         return out
+
+    def surface(self, text: str) -> list[str]:
+        """The content word keys of a text as written, before synonyms are folded."""
+        return [k for k in keys(text) if k not in self.stop_keys]
 
     def intents(self, text: str) -> list[str]:
         """Markers such as "?why" for the question words a text contains."""

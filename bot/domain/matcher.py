@@ -84,7 +84,7 @@ class _Entry:
     fact_id: str
     strong: array  # sorted term ids from phrasings, keywords, aliases (weight 1)
     weak: array  # sorted term ids found only in the answers (weight ANSWER_WEIGHT)
-    phrasings: str  # "\n"-joined term strings of each phrasing, with intent markers
+    phrasings: str  # "\n"-joined word keys of each phrasing as written, with intent markers
     overview: bool
 
 
@@ -140,9 +140,9 @@ class Matcher:
         self._fuzzy_buckets.setdefault((word[0], len(word)), []).append(word)
 
     def _fact_terms(self, fact: Fact) -> tuple[set[str], set[str], list[str]]:
-        terms, intents = self.lexicon.terms, self.lexicon.intents
+        terms, intents, surface = self.lexicon.terms, self.lexicon.intents, self.lexicon.surface
         questions = [q for qs in fact.questions.values() for q in qs]
-        phrasings = [" ".join(intents(q) + terms(q)) for q in questions]
+        phrasings = [" ".join(intents(q) + surface(q)) for q in questions]
         strong: set[str] = set()
         for text in (*questions, *fact.keywords, *fact.aliases):
             strong.update(terms(text))
@@ -265,7 +265,7 @@ class Matcher:
             scores = dict.fromkeys(self._postings[rarest[0]][: self._common * 2], 0.0)
         pool = heapq.nlargest(max(limit * 4, 40), scores.items(), key=lambda kv: kv[1])
         intents = self.lexicon.intents(question[:4096])
-        query = " ".join(intents + terms)
+        query = " ".join(intents + self.lexicon.surface(question[:4096]))
         ranked: list[Candidate] = []
         t = self.thresholds
         for slot, partial in pool:
