@@ -41,6 +41,7 @@ MAX_QUESTION_TERMS = 48
 ANSWER_WEIGHT = 0.4
 UNKNOWN_WEIGHT = 1.5
 OVERVIEW_PENALTY = 0.9
+INTENT_BONUS = 0.03
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class _Entry:
     weak: array  # sorted term ids found only in the answers (weight ANSWER_WEIGHT)
     phrasings: str  # "\n"-joined word keys of each phrasing as written, with intent markers
     overview: bool
+    intents: frozenset[str]  # question words of its phrasings: "?why", "?when", ...
 
 
 class Matcher:
@@ -168,6 +170,8 @@ class Matcher:
             weak=array("i", sorted(self._term_id(t) for t in weak)),
             phrasings="\n".join(phrasings),
             overview=fact.topic == "overview",
+            intents=frozenset(i for q in fact.questions.values() for p in q
+                              for i in self.lexicon.intents(p)),
         )
         for tids, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
             for tid in tids:
@@ -282,6 +286,8 @@ class Matcher:
             score = t.coverage_weight * coverage + (1 - t.coverage_weight) * similarity
             if entry.overview and "?why" not in intents:
                 score *= OVERVIEW_PENALTY
+            if entry.intents.intersection(intents):
+                score += INTENT_BONUS
             if predicate_total and predicate / predicate_total < t.predicate:
                 score = min(score, t.answer - 0.01)
             ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4)))
