@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.domain.evidence import SourceTexts
-from bot.domain.knowledge import KnowledgeError, load_folder, parse_knowledge, read_folder, write_folder
+from bot.domain.knowledge import (
+    KnowledgeError,
+    load_folder,
+    write_folder,
+)
 from bot.service import FactService, sync_knowledge
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.store import Store
@@ -36,25 +40,33 @@ def configure_logging(level: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tiesbot",
-        description="Belarus Ties Bot: sourced answers on Belarus's relations with Azerbaijan and Iran.",
+        description="Belarus Ties Bot: sourced answers on Belarus's relations with Azerbaijan"
+        " and Iran.",
     )
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (.env)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", help="answer a question from the fact base, offline")
-    ask.add_argument("question", help="the question, or - to read one question per line from stdin")
+    ask.add_argument(
+        "question", help="the question, or - to read one question per line from stdin"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("--lang", choices=("en", "ru"), help="answer in this language")
 
     knowledge = sub.add_parser("knowledge", help="check, load or export the fact files")
     ksub = knowledge.add_subparsers(dest="action", required=True)
     check = ksub.add_parser("check", help="validate the fact files")
-    check.add_argument("dir", nargs="?", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)")
+    check.add_argument(
+        "dir", nargs="?", type=Path, help="knowledge folder (default: KNOWLEDGE_DIR)"
+    )
     check.add_argument("--sources", type=Path, help="folder of article texts to verify quotes")
     load = ksub.add_parser("load", help="import the fact files into the database")
     load.add_argument("dir", nargs="?", type=Path)
-    load.add_argument("--overwrite", action="store_true",
-                      help="replace facts that admins changed in the database")
+    load.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace facts that admins changed in the database",
+    )
     export = ksub.add_parser("export", help="write the database back as fact files")
     export.add_argument("dir", nargs="?", type=Path, help="target folder (default: KNOWLEDGE_DIR)")
     return parser
@@ -69,10 +81,18 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         for question in questions:
             reply = service.ask(question) if question.strip() else None
             if args.json:
+                out: dict[str, object]
                 if reply is None:
-                    out = {"question": question, "answered": False, "answer": None,
-                           "fact_id": None, "score": 0.0, "sources": [], "suggestions": [],
-                           "error": EMPTY_QUESTION}
+                    out = {
+                        "question": question,
+                        "answered": False,
+                        "answer": None,
+                        "fact_id": None,
+                        "score": 0.0,
+                        "sources": [],
+                        "suggestions": [],
+                        "error": EMPTY_QUESTION,
+                    }
                 else:
                     out = service.to_json(reply)
                     if args.lang and reply.fact:
@@ -97,8 +117,10 @@ def render_console(service: FactService, reply: object, lang: str | None) -> str
         return service.render(reply.fact, lang)
     if reply.suggestions:
         lines = ["Did you mean:" if lang == "en" else "Возможно, вы имели в виду:"]
-        lines += [f"  {i}. {f.questions_in(lang)[0]}  [{f.id}]"
-                  for i, (f, _) in enumerate(reply.suggestions, 1)]
+        lines += [
+            f"  {i}. {f.questions_in(lang)[0]}  [{f.id}]"
+            for i, (f, _) in enumerate(reply.suggestions, 1)
+        ]
         return "\n".join(lines)
     if lang == "ru":
         return "Не знаю: в базе фактов нет ответа на этот вопрос."
@@ -130,11 +152,15 @@ async def cmd_knowledge(settings: Settings, args: argparse.Namespace) -> int:
                 print("nothing was imported", file=sys.stderr)
                 return 1
             assert report is not None
-            print(f"added {len(report.added)}, updated {len(report.updated)}, "
-                  f"unchanged {len(report.unchanged)}, conflicts {len(report.conflicts)}")
+            print(
+                f"added {len(report.added)}, updated {len(report.updated)}, "
+                f"unchanged {len(report.unchanged)}, conflicts {len(report.conflicts)}"
+            )
             for fact_id in report.conflicts:
-                print(f"conflict: {fact_id} was changed in the database by an admin since the "
-                      "last import; both sides left as they are (use --overwrite to replace)")
+                print(
+                    f"conflict: {fact_id} was changed in the database by an admin since the "
+                    "last import; both sides left as they are (use --overwrite to replace)"
+                )
             return 3 if report.conflicts else 0
         base = await store.knowledge_base()
         for path in write_folder(base, folder):

@@ -17,7 +17,7 @@ from bot.domain.evidence import SourceTexts
 from bot.domain.knowledge import KnowledgeError, parse_knowledge, read_folder
 from bot.domain.matcher import Candidate, Match, Matcher
 from bot.domain.models import Fact, Source
-from bot.storage.store import ImportReport, StoredFact, Store
+from bot.storage.store import ImportReport, Store, StoredFact
 
 log = logging.getLogger(__name__)
 QUESTION_LIMIT = 4096
@@ -39,8 +39,9 @@ class Reply:
 class FactService:
     """Opened once per process; holds the live index of the fact base."""
 
-    def __init__(self, store: Store, texts: SourceTexts, facts: list[Fact],
-                 sources: list[Source]) -> None:
+    def __init__(
+        self, store: Store, texts: SourceTexts, facts: list[Fact], sources: list[Source]
+    ) -> None:
         self.store = store
         self.texts = texts
         self._facts = {f.id: f for f in facts}
@@ -49,7 +50,9 @@ class FactService:
         self.composer = Composer(self._sources)
 
     @classmethod
-    async def open(cls, database: Path, knowledge: Path | None, sources_dir: Path | None) -> FactService:
+    async def open(
+        cls, database: Path, knowledge: Path | None, sources_dir: Path | None
+    ) -> FactService:
         """Open the database, bring in new or changed fact files, and build the index."""
         store = await Store.open(database)
         texts = SourceTexts.from_dir(sources_dir)
@@ -128,8 +131,9 @@ class FactService:
         self.matcher.upsert(stored.fact)
         return stored
 
-    async def save(self, fact: Fact, actor: str, action: str,
-                   expected_version: int | None = None) -> StoredFact:
+    async def save(
+        self, fact: Fact, actor: str, action: str, expected_version: int | None = None
+    ) -> StoredFact:
         """Store a fact with its revision and make it answerable (or not, if retired) at once."""
         return self._indexed(await self.store.save_fact(fact, actor, action, expected_version))
 
@@ -157,8 +161,9 @@ def folder_hash(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-async def sync_knowledge(store: Store, folder: Path, texts: SourceTexts,
-                         overwrite: bool = False, force: bool = False) -> ImportReport | None:
+async def sync_knowledge(
+    store: Store, folder: Path, texts: SourceTexts, overwrite: bool = False, force: bool = False
+) -> ImportReport | None:
     """Import the fact files when they changed since the last import (or when forced).
 
     Fills an empty database on first use. Raises KnowledgeError for invalid files; the
@@ -176,7 +181,8 @@ async def sync_knowledge(store: Store, folder: Path, texts: SourceTexts,
         log.warning(
             "fact files and database disagree on %d fact(s) changed by admins; kept the "
             "database version: %s (tiesbot knowledge load --overwrite to replace)",
-            len(report.conflicts), ", ".join(report.conflicts),
+            len(report.conflicts),
+            ", ".join(report.conflicts),
         )
     else:
         await store.set_meta("knowledge_hash", digest)

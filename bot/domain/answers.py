@@ -19,6 +19,8 @@ Format = Literal["text", "html"]
 _MONTHS = {
     "en": "January February March April May June July August September October November December",
     "ru": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    "ru-nominative": "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь "
+    "декабрь",
 }
 _LABELS = {
     "en": {"as_of": "As of", "source": "Source", "quote": "What the article says"},
@@ -36,7 +38,20 @@ def human_date(value: str, lang: str) -> str:
     month = months[day.month - 1]
     if len(parts) == 2:
         if lang == "ru":
-            month = "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь".split()[day.month - 1]
+            month = [
+                "январь",
+                "февраль",
+                "март",
+                "апрель",
+                "май",
+                "июнь",
+                "июль",
+                "август",
+                "сентябрь",
+                "октябрь",
+                "ноябрь",
+                "декабрь",
+            ][day.month - 1]
         return f"{month} {day.year}"
     return f"{day.day} {month} {day.year}"
 

@@ -99,9 +99,10 @@ def validate_fact_data(
         if name not in FACT_FIELDS:
             errors.append((str(name), f"unknown field (allowed: {', '.join(FACT_FIELDS)})"))
     for name in REQUIRED_FACT_FIELDS:
-        if name not in data or data[name] in (None, "", [], {}):
-            if name != "aliases" or name not in data:
-                errors.append((name, "missing field"))
+        empty = name not in data or data[name] in (None, "", [], {})
+        # An empty alias list is fine; a missing one is not.
+        if empty and (name != "aliases" or name not in data):
+            errors.append((name, "missing field"))
     fact_id = _scalar(data.get("id"))
     if "id" in data and not (isinstance(fact_id, str) and ID_RE.match(fact_id)):
         errors.append(("id", "must be a slug of lowercase letters, digits and hyphens"))
@@ -141,7 +142,10 @@ def _check_texts(data: dict[str, Any]) -> list[tuple[str, str]]:
     elif isinstance(questions, dict):
         for lang, least in MIN_QUESTIONS.items():
             phrasings = questions.get(lang)
-            if not _string_list(phrasings) or len(phrasings) < least:
+            if (
+                not (isinstance(phrasings, list) and _string_list(phrasings))
+                or len(phrasings) < least
+            ):
                 errors.append((f"questions.{lang}", f"needs at least {least} phrasings"))
     for name in ("keywords", "aliases"):
         if data.get(name) is not None and not _string_list(data[name]):
@@ -175,7 +179,9 @@ def _check_sources_and_evidence(
             continue
         words = len(quote.split())
         if words > QUOTE_WORD_LIMIT:
-            errors.append((f"{where}.quote", f"{words} words, over the {QUOTE_WORD_LIMIT}-word limit"))
+            errors.append(
+                (f"{where}.quote", f"{words} words, over the {QUOTE_WORD_LIMIT}-word limit")
+            )
         if sid not in known:
             errors.append((f"{where}.source", f"unknown source id '{sid}'"))
         elif isinstance(sources, list) and sid not in sources:
@@ -257,7 +263,7 @@ def parse_knowledge(
     texts: SourceTexts | None = None,
     extra_sources: Iterable[Source] = (),
 ) -> KnowledgeBase:
-    """Validate fact files given as {relative path: text}; raise KnowledgeError listing all problems.
+    """Validate fact files given as {relative path: text}; raise KnowledgeError with every problem.
 
     `extra_sources` are sources already known elsewhere (the database), so an admin may upload a
     fact file alone.
@@ -268,10 +274,11 @@ def parse_knowledge(
         located = _parse_list(SOURCES_FILE, files[SOURCES_FILE], problems)
         seen: dict[str, int] = {}
         for i, item in enumerate(located.data if located else ()):
+            assert located is not None
             errors = validate_source_data(item)
             for field, rule in errors:
                 problems.append(Problem(SOURCES_FILE, located.line(i, field), f"{field}: {rule}"))
-            if errors or located is None:
+            if errors:
                 continue
             sid = str(item["id"])
             if sid in seen:

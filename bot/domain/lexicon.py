@@ -16,12 +16,36 @@ from bot.domain.normalize import fold, key, keys
 # concept: (kind, country it implies or "", surface forms)
 ENTITIES: dict[str, tuple[str, str, str]] = {
     # countries (any country a trap may name, not only those in the fact base)
-    "belarus": ("country", "", "Belarus Belarusian Belarusians Byelorussia Belorussia Беларусь Белоруссия белорусский белорусская белорусские Беларуси беларусский Беларусь Беларусі беларускі беларуская"),
-    "azerbaijan": ("country", "", "Azerbaijan Azerbaijani Azerbaijanis Azeri Azeris Азербайджан азербайджанский азербайджанская азербайджанские Азербайджана Азербайджану Азербайджанам Азербайджане азербайджанцы Азербайджан Азербайджана азербайджанскі азербайджанская"),
-    "iran": ("country", "", "Iran Iranian Iranians Persia Persian Иран иранский иранская иранские Іран іранскі"),
-    "russia": ("country", "", "Russia Russian Russians Россия российский российская русский Расія расійскі Kremlin Кремль Крэмль"),
-    "armenia": ("country", "", "Armenia Armenian Armenians Армения армянский армянская Арменія армянскі"),
-    "turkey": ("country", "", "Turkey Türkiye Turkiye Turkish Турция турецкий турецкая Турцыя турэцкі"),
+    "belarus": (
+        "country",
+        "",
+        "Belarus Belarusian Belarusians Byelorussia Belorussia Беларусь Белоруссия белорусский белорусская белорусские Беларуси беларусский Беларусь Беларусі беларускі беларуская",
+    ),
+    "azerbaijan": (
+        "country",
+        "",
+        "Azerbaijan Azerbaijani Azerbaijanis Azeri Azeris Азербайджан азербайджанский азербайджанская азербайджанские Азербайджана Азербайджану Азербайджанам Азербайджане азербайджанцы Азербайджан Азербайджана азербайджанскі азербайджанская",
+    ),
+    "iran": (
+        "country",
+        "",
+        "Iran Iranian Iranians Persia Persian Иран иранский иранская иранские Іран іранскі",
+    ),
+    "russia": (
+        "country",
+        "",
+        "Russia Russian Russians Россия российский российская русский Расія расійскі Kremlin Кремль Крэмль",
+    ),
+    "armenia": (
+        "country",
+        "",
+        "Armenia Armenian Armenians Армения армянский армянская Арменія армянскі",
+    ),
+    "turkey": (
+        "country",
+        "",
+        "Turkey Türkiye Turkiye Turkish Турция турецкий турецкая Турцыя турэцкі",
+    ),
     "china": ("country", "", "China Chinese PRC Китай китайский китайская Кітай кітайскі"),
     "kazakhstan": ("country", "", "Kazakhstan Kazakh Казахстан казахстанский Казахстан"),
     "kyrgyzstan": ("country", "", "Kyrgyzstan Kirgizia Kyrgyz Киргизия Кыргызстан"),
@@ -77,7 +101,11 @@ ENTITIES: dict[str, tuple[str, str, str]] = {
     "fuzuli": ("place", "azerbaijan", "Fuzuli Füzuli Физули Фізулі"),
     "dubai": ("place", "uae", "Dubai Дубай"),
     # people
-    "lukashenka": ("person", "belarus", "Lukashenka Lukashenko Lukashenk Лукашенко Лукашэнка Лукашенка"),
+    "lukashenka": (
+        "person",
+        "belarus",
+        "Lukashenka Lukashenko Lukashenk Лукашенко Лукашэнка Лукашенка",
+    ),
     "aliyev": ("person", "azerbaijan", "Aliyev Aliev Aliyev's Алиев Аліеў Ильхам Ilham Ільхам"),
     "putin": ("person", "russia", "Putin Путин Пуцін"),
     "raisi": ("person", "iran", "Raisi Raeisi Раиси Раісі"),
@@ -94,7 +122,11 @@ ENTITIES: dict[str, tuple[str, str, str]] = {
     "biden": ("person", "usa", "Biden Байден Trump Трамп Obama Обама"),
     "macron": ("person", "france", "Macron Макрон Scholz Шольц Merkel Меркель"),
     "orban": ("person", "hungary", "Orban Orbán Орбан"),
-    "tsikhanouskaya": ("person", "belarus", "Tsikhanouskaya Tikhanovskaya Тихановская Ціханоўская"),
+    "tsikhanouskaya": (
+        "person",
+        "belarus",
+        "Tsikhanouskaya Tikhanovskaya Тихановская Ціханоўская",
+    ),
     # organisations
     "eaeu": ("org", "", "EAEU EEU ЕАЭС ЕАЭС ЕАЭС Евразэс"),
     "csto": ("org", "", "CSTO ОДКБ АДКБ"),
@@ -196,8 +228,7 @@ SYNONYMS: dict[str, str] = {
     "denunciation критик* критиков* осужд* крытык*",
     "help": "help helped helps assist assistance support helping помог* помощ* помоч* "
     "поддерж* дапамаг* дапамог*",
-    "company": "company companies firm firms contractor contractors компани* подрядчик* "
-    "кампані*",
+    "company": "company companies firm firms contractor contractors компани* подрядчик* кампані*",
     "construction": "construction builder builders building строител* строительн* будаўн*",
     "city": "city cities town towns город* горад*",
     "war": "war wars conflict conflicts войн* конфликт* вайн* канфлікт*",

@@ -170,8 +170,9 @@ class Matcher:
             weak=array("i", sorted(self._term_id(t) for t in weak)),
             phrasings="\n".join(phrasings),
             overview=fact.topic == "overview",
-            intents=frozenset(i for q in fact.questions.values() for p in q
-                              for i in self.lexicon.intents(p)),
+            intents=frozenset(
+                i for q in fact.questions.values() for p in q for i in self.lexicon.intents(p)
+            ),
         )
         for tids, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
             for tid in tids:
@@ -280,9 +281,9 @@ class Matcher:
             late = [(w * self._has(entry, tid), p) for tid, w, p in deferred]
             coverage = (partial + sum(g for g, _ in late)) / total if total else 0.0
             predicate = predicates.get(slot, 0.0) + sum(g for g, p in late if p)
-            similarity = max(
-                fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")
-            ) / 100
+            similarity = (
+                max(fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")) / 100
+            )
             score = t.coverage_weight * coverage + (1 - t.coverage_weight) * similarity
             if entry.overview and "?why" not in intents:
                 score *= OVERVIEW_PENALTY
@@ -305,7 +306,11 @@ class Matcher:
             if entity is None or term in UNIVERSAL:
                 continue
             options = [term] + ([entity.country] if entity.kind == "place" else [])
-            ids = [self._term_ids[t] for t in options if t in self._term_ids and self._df[self._term_ids[t]] > 1e-9]
+            ids = [
+                self._term_ids[t]
+                for t in options
+                if t in self._term_ids and self._df[self._term_ids[t]] > 1e-9
+            ]
             if not ids:
                 return None
             groups.append(ids)
@@ -316,8 +321,14 @@ class Matcher:
         lang, ranked = self.rank(question, limit=4)
         t = self.thresholds
         if not ranked or ranked[0].score < t.suggest:
-            return Match(question, lang, "declined", None, ranked[0].score if ranked else 0.0,
-                         reason="no fact covers this question")
+            return Match(
+                question,
+                lang,
+                "declined",
+                None,
+                ranked[0].score if ranked else 0.0,
+                reason="no fact covers this question",
+            )
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         clear = (
@@ -328,5 +339,12 @@ class Matcher:
         if best.score >= t.answer and clear:
             return Match(question, lang, "answered", best.fact_id, best.score)
         suggestions = tuple(c for c in ranked[:3] if c.score >= t.suggest)
-        return Match(question, lang, "suggested", None, best.score, suggestions,
-                     reason="several facts come close")
+        return Match(
+            question,
+            lang,
+            "suggested",
+            None,
+            best.score,
+            suggestions,
+            reason="several facts come close",
+        )

@@ -42,7 +42,7 @@ def parse_partial_date(text: str) -> dt.date:
 
 
 def valid_date(text: str) -> bool:
-    """Whether text is a date or START/END period the fact files accept (and a real calendar day)."""
+    """Whether text is a date or START/END period the fact files accept, on real calendar days."""
     if not DATE_RE.match(text):
         return False
     try:

@@ -193,7 +193,7 @@ class Store:
         return [_revision(r) for r in rows]
 
     async def undo(self, fact_id: str, actor: str) -> StoredFact | None:
-        """Revert a fact's last change, recorded as a revision of its own. None: nothing to undo."""
+        """Revert a fact's last change, itself recorded as a revision. None: nothing to undo."""
         async with self.transaction() as conn:
             async with conn.execute(
                 "SELECT * FROM revisions WHERE fact_id = ? ORDER BY id DESC LIMIT 1", (fact_id,)
@@ -207,8 +207,9 @@ class Store:
 
     # -- import and export -------------------------------------------------------------
 
-    async def import_knowledge(self, base: KnowledgeBase, overwrite: bool = False,
-                               actor: str = "import") -> ImportReport:
+    async def import_knowledge(
+        self, base: KnowledgeBase, overwrite: bool = False, actor: str = "import"
+    ) -> ImportReport:
         """Upsert the files' facts; a fact an admin changed since the last import is a conflict.
 
         Conflicts are left untouched on both sides unless `overwrite` is set. All in one
@@ -226,7 +227,9 @@ class Store:
                     report.sources_changed.append(source.id)
             rows = {
                 r["id"]: r
-                for r in await _rows(conn, "SELECT id, data, retired, imported_hash, version FROM facts")
+                for r in await _rows(
+                    conn, "SELECT id, data, retired, imported_hash, version FROM facts"
+                )
             }
             for fact in base.facts:
                 wanted = content_hash(fact.to_dict())
@@ -243,8 +246,9 @@ class Store:
                         )
                     report.unchanged.append(fact.id)
                 elif row["imported_hash"] == current or overwrite:
-                    await _write_fact(conn, fact, actor, "import", int(row["version"]),
-                                      imported=wanted)
+                    await _write_fact(
+                        conn, fact, actor, "import", int(row["version"]), imported=wanted
+                    )
                     report.updated.append(fact.id)
                 else:
                     report.conflicts.append(fact.id)
@@ -252,13 +256,21 @@ class Store:
 
     async def knowledge_base(self) -> KnowledgeBase:
         return KnowledgeBase(
-            sources=tuple(await self.sources()), facts=tuple(await self.facts(include_retired=True))
+            sources=tuple(await self.sources()),
+            facts=tuple(await self.facts(include_retired=True)),
         )
 
     # -- query log ---------------------------------------------------------------------
 
-    async def log_query(self, question: str, lang: str, outcome: str, fact_id: str | None,
-                        score: float, at: str | None = None) -> int:
+    async def log_query(
+        self,
+        question: str,
+        lang: str,
+        outcome: str,
+        fact_id: str | None,
+        score: float,
+        at: str | None = None,
+    ) -> int:
         async with self.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO query_log (at, question, lang, outcome, fact_id, score)"
@@ -279,7 +291,9 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+async def _rows(
+    conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
+) -> list[aiosqlite.Row]:
     async with conn.execute(sql, tuple(params)) as cur:
         return list(await cur.fetchall())
 
@@ -294,8 +308,14 @@ def _revision(row: aiosqlite.Row) -> Revision:
     before = Fact.from_dict(json.loads(row["before"])) if row["before"] else None
     after = Fact.from_dict(json.loads(row["after"])) if row["after"] else None
     return Revision(
-        id=int(row["id"]), fact_id=row["fact_id"], version=int(row["version"]),
-        action=row["action"], actor=row["actor"], at=row["at"], before=before, after=after,
+        id=int(row["id"]),
+        fact_id=row["fact_id"],
+        version=int(row["version"]),
+        action=row["action"],
+        actor=row["actor"],
+        at=row["at"],
+        before=before,
+        after=after,
     )
 
 
@@ -339,8 +359,17 @@ async def _write_fact(
         await conn.execute(
             "INSERT INTO facts (id, country, topic, data, retired, version, imported_hash,"
             " created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            (fact.id, fact.country, fact.topic, payload, int(fact.retired), imported, now, now,
-             actor),
+            (
+                fact.id,
+                fact.country,
+                fact.topic,
+                payload,
+                int(fact.retired),
+                imported,
+                now,
+                now,
+                actor,
+            ),
         )
     else:
         current = StoredFact(_fact(row), int(row["version"]), row["updated_at"], row["updated_by"])
@@ -352,8 +381,17 @@ async def _write_fact(
             "UPDATE facts SET country = ?, topic = ?, data = ?, retired = ?, version = ?,"
             " imported_hash = COALESCE(?, imported_hash), updated_at = ?, updated_by = ?"
             " WHERE id = ?",
-            (fact.country, fact.topic, payload, int(fact.retired), version, imported, now, actor,
-             fact.id),
+            (
+                fact.country,
+                fact.topic,
+                payload,
+                int(fact.retired),
+                version,
+                imported,
+                now,
+                actor,
+                fact.id,
+            ),
         )
         await conn.execute("DELETE FROM fact_sources WHERE fact_id = ?", (fact.id,))
     for source_id in dict.fromkeys(fact.sources):
@@ -363,7 +401,14 @@ async def _write_fact(
     await conn.execute(
         "INSERT INTO revisions (fact_id, version, action, actor, at, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (fact.id, version, action, actor, now, before,
-         json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)),
+        (
+            fact.id,
+            version,
+            action,
+            actor,
+            now,
+            before,
+            json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True),
+        ),
     )
     return StoredFact(fact, version, now, actor)

@@ -261,9 +261,7 @@ def parse_html(
         i += 1  # skip '>'
 
     if stack:
-        raise HtmlParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"'
-        )
+        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
     for entity in entities:
         if entity["type"] == "code":
             entity.pop("language", None)
