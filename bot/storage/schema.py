@@ -61,6 +61,54 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX query_log_at ON query_log (at);
     """,
+    # 3: chats, roles, subscriptions and the digest delivery ledger
+    """
+    CREATE TABLE chats (
+        chat_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'private',
+        lang TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en', 'ru')),
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE editors (
+        user_id INTEGER PRIMARY KEY,
+        added_by INTEGER NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE subscribers (
+        chat_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'private',
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        subscribed_at TEXT NOT NULL,
+        deactivated_at TEXT,
+        deactivated_reason TEXT
+    );
+    CREATE TABLE digests (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        featured TEXT NOT NULL,
+        content TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'sending' CHECK (status IN ('sending', 'done', 'skipped'))
+    );
+    CREATE TABLE deliveries (
+        digest_id TEXT NOT NULL REFERENCES digests(id),
+        chat_id INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown', 'deactivated')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (digest_id, chat_id)
+    );
+    CREATE TABLE ignored_questions (
+        question TEXT PRIMARY KEY,
+        ignored_by INTEGER NOT NULL,
+        ignored_at TEXT NOT NULL
+    );
+    CREATE TABLE owner_settings (
+        user_id INTEGER PRIMARY KEY,
+        daily_unanswered INTEGER NOT NULL DEFAULT 0 CHECK (daily_unanswered IN (0, 1))
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

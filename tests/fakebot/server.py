@@ -1117,8 +1117,10 @@ class FakeBotApi:
         """Every file known to the fake, by file_id."""
         return dict(self._files)
 
-    async def wait_for(  # noqa: ASYNC109 - a per-call deadline reads best in tests
-        self, predicate: Callable[[], _T], timeout: float = 5.0
+    async def wait_for(
+        self,
+        predicate: Callable[[], _T],
+        timeout: float = 5.0,  # noqa: ASYNC109 - a per-call deadline reads best in tests
     ) -> _T:
         """Return the predicate's first truthy value as soon as it appears.
 
@@ -1139,16 +1141,22 @@ class FakeBotApi:
                 async with asyncio.timeout(remaining):
                     await changed.wait()
 
-    async def wait_for_messages(  # noqa: ASYNC109
-        self, chat: FakeChat | int, count: int = 1, timeout: float = 5.0
+    async def wait_for_messages(
+        self,
+        chat: FakeChat | int,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[StoredMessage]:
         """Wait until a chat holds at least ``count`` visible bot messages; return them all."""
         return await self.wait_for(
             lambda: msgs if len(msgs := self.messages_to(chat)) >= count else [], timeout
         )
 
-    async def wait_for_calls(  # noqa: ASYNC109
-        self, method: str, count: int = 1, timeout: float = 5.0
+    async def wait_for_calls(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[ApiCall]:
         """Wait until ``count`` calls of ``method`` have been answered (or dropped)."""
 
