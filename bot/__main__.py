@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import ops
 from bot.domain.evidence import SourceTexts
 from bot.domain.knowledge import (
     KnowledgeError,
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = ksub.add_parser("export", help="write the database back as fact files")
     export.add_argument("dir", nargs="?", type=Path, help="target folder (default: KNOWLEDGE_DIR)")
+    ops.add_parsers(sub)  # backup, restore, health, doctor
     return parser
 
 
@@ -172,6 +174,8 @@ async def cmd_knowledge(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # reports invalid settings itself instead of stopping at them
+        return asyncio.run(ops.cmd_doctor(args))
     try:
         settings = load_settings(env_file=args.env_file)
     except SettingsError as exc:
@@ -179,7 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"setting {problem}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    handlers = {"ask": cmd_ask, "knowledge": cmd_knowledge}
+    handlers = {
+        "ask": cmd_ask,
+        "knowledge": cmd_knowledge,
+        "backup": ops.cmd_backup,
+        "restore": ops.cmd_restore,
+        "health": ops.cmd_health,
+    }
     return asyncio.run(handlers[args.command](settings, args))
 
 

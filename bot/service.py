@@ -48,6 +48,7 @@ class FactService:
         self._sources = {s.id: s for s in sources}
         self.matcher = Matcher(f for f in facts if not f.retired)
         self.composer = Composer(self._sources)
+        self._related: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     async def open(
@@ -97,6 +98,20 @@ class FactService:
         _, ranked = self.matcher.rank(question[:QUESTION_LIMIT], limit=limit)
         return [self._facts[c.fact_id] for c in ranked if c.fact_id in self._facts]
 
+    def related(self, fact: Fact, limit: int = 3) -> list[Fact]:
+        """Facts a reader of this one may want next: the best matches for its first phrasing.
+
+        Cached per fact because every answer shows them; any change to the index clears it.
+        """
+        cached = self._related.get(fact.id)
+        if cached is None:
+            phrasings = fact.questions_in("en") or (fact.answer_in("en"),)
+            ranked = self.search(phrasings[0], limit=limit + 1)
+            cached = tuple(f.id for f in ranked if f.id != fact.id)[:limit]
+            self._related[fact.id] = cached
+        live = (self._facts.get(fact_id) for fact_id in cached)
+        return [f for f in live if f is not None and not f.retired]
+
     def render(self, fact: Fact, lang: str, fmt: Format = "text") -> str:
         return self.composer.answer(fact, lang, fmt)
 
@@ -128,6 +143,7 @@ class FactService:
 
     def _indexed(self, stored: StoredFact) -> StoredFact:
         self._facts[stored.fact.id] = stored.fact
+        self._related.clear()
         self.matcher.upsert(stored.fact)
         return stored
 
@@ -152,6 +168,7 @@ class FactService:
         self._sources.clear()
         self._sources.update({s.id: s for s in await self.store.sources()})
         self.matcher = Matcher(f for f in facts if not f.retired)
+        self._related.clear()
 
 
 def folder_hash(files: dict[str, str]) -> str:

@@ -189,10 +189,11 @@ def _check_sources_and_evidence(
         elif texts is not None and texts.knows(str(sid)):
             found = texts.check(str(sid), quote)
             if not found.ok:
+                fact = f"fact '{data['id']}': " if isinstance(data.get("id"), str) else ""
                 errors.append(
                     (
                         f"{where}.quote",
-                        f"does not occur in {sid}; closest passage: «{found.closest}»",
+                        f"{fact}does not occur in {sid}; closest passage: «{found.closest}»",
                     )
                 )
     return errors

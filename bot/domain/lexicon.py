@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.normalize import fold, key, keys
+from bot.domain.normalize import fold, key, keys, words
 
 # concept: (kind, country it implies or "", surface forms)
 ENTITIES: dict[str, tuple[str, str, str]] = {
@@ -298,6 +298,8 @@ class Lexicon:
         self._exact: dict[str, str] = {}
         self._prefixes: list[tuple[str, str]] = []
         self._phrases: dict[tuple[str, ...], str] = {}
+        self._cache: dict[str, str] = {}
+        self._words: dict[str, tuple[str, bool, str, bool]] = {}
         for concept, (kind, country, forms) in ENTITIES.items():
             self.entities[concept] = Entity(concept, kind, country)
             for form in forms.split():
@@ -307,6 +309,7 @@ class Lexicon:
                 self._add(form, concept)
         for phrase, concept in PHRASES.items():
             self._phrases[tuple(keys(phrase))] = concept
+        self._starts = {phrase[0] for phrase in self._phrases}
         self._prefixes.sort(key=lambda p: len(p[0]), reverse=True)
         self.stop_keys = {key(w) for w in STOPWORDS} | STOPWORDS
         self._intents = {
@@ -322,35 +325,59 @@ class Lexicon:
 
     def term(self, word_key: str) -> str:
         """The concept a keyed word stands for, or the key itself."""
-        found = self._exact.get(word_key)
-        if found is not None:
-            return found
-        for prefix, concept in self._prefixes:
-            if word_key.startswith(prefix):
-                return concept
-        return word_key
+        found = self._exact.get(word_key) or self._cache.get(word_key)
+        if found is None:
+            found = next((c for p, c in self._prefixes if word_key.startswith(p)), word_key)
+            if len(self._cache) < 200_000:
+                self._cache[word_key] = found
+        return found
+
+    def _info(self, word: str) -> tuple[str, bool, str, bool]:
+        """(key, is filler, term, may start a phrase) of a folded word, computed once."""
+        info = self._words.get(word)
+        if info is None:
+            k = key(word)
+            info = (k, k in self.stop_keys or word in STOPWORDS, self.term(k), k in self._starts)
+            if len(self._words) < 500_000:
+                self._words[word] = info
+        return info
+
+    def analyse(self, text: str) -> tuple[list[str], list[str]]:
+        """(content word keys as written, content terms) of a text, in one pass.
+
+        Terms have phrases joined and synonyms folded; both lists drop filler words.
+        """
+        raw = [self._info(w) for w in words(text)]
+        surface: list[str] = []
+        terms: list[str] = []
+        i = 0
+        while i < len(raw):
+            k, stop, term, starts = raw[i]
+            if starts:
+                for size in (4, 3, 2):
+                    concept = self._phrases.get(tuple(r[0] for r in raw[i : i + size]))
+                    if concept is not None:
+                        surface.extend(r[0] for r in raw[i : i + size])
+                        terms.append(concept)
+                        i += size
+                        break
+                else:
+                    concept = None
+                if concept is not None:
+                    continue
+            if not stop:
+                surface.append(k)
+                terms.append(term)
+            i += 1
+        return surface, terms
 
     def terms(self, text: str) -> list[str]:
         """The content terms of a text: phrases joined, synonyms folded, filler words dropped."""
-        raw = keys(text)
-        out: list[str] = []
-        i = 0
-        while i < len(raw):
-            for size in (4, 3, 2):
-                concept = self._phrases.get(tuple(raw[i : i + size]))
-                if concept is not None:
-                    out.append(concept)
-                    i += size
-                    break
-            else:
-                if raw[i] not in self.stop_keys:
-                    out.append(self.term(raw[i]))
-                i += 1
-        return out
+        return self.analyse(text)[1]
 
     def surface(self, text: str) -> list[str]:
         """The content word keys of a text as written, before synonyms are folded."""
-        return [k for k in keys(text) if k not in self.stop_keys]
+        return self.analyse(text)[0]
 
     def intents(self, text: str) -> list[str]:
         """Markers such as "?why" for the question words a text contains."""

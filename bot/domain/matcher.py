@@ -106,7 +106,8 @@ class Matcher:
         self._term_ids: dict[str, int] = {}
         self._terms: list[str] = []
         self._df: array = array("d")  # strong occurrences count 1, answer-only ANSWER_WEIGHT
-        self._postings: list[array] = []
+        self._postings: list[array] = []  # slots where the term is strong
+        self._weak_postings: list[array] = []  # slots where it is only in the answers
         self._entries: list[_Entry | None] = []
         self._slot: dict[str, int] = {}
         self._fuzzy_buckets: dict[tuple[str, int], list[str]] = {}
@@ -132,6 +133,7 @@ class Matcher:
             self._terms.append(term)
             self._df.append(0.0)
             self._postings.append(array("i"))
+            self._weak_postings.append(array("i"))
             self._add_fuzzy(term, term)
         return tid
 
@@ -142,11 +144,14 @@ class Matcher:
         self._fuzzy_buckets.setdefault((word[0], len(word)), []).append(word)
 
     def _fact_terms(self, fact: Fact) -> tuple[set[str], set[str], list[str]]:
-        terms, intents, surface = self.lexicon.terms, self.lexicon.intents, self.lexicon.surface
-        questions = [q for qs in fact.questions.values() for q in qs]
-        phrasings = [" ".join(intents(q) + surface(q)) for q in questions]
+        terms, intents, analyse = self.lexicon.terms, self.lexicon.intents, self.lexicon.analyse
+        phrasings: list[str] = []
         strong: set[str] = set()
-        for text in (*questions, *fact.keywords, *fact.aliases):
+        for question in (q for qs in fact.questions.values() for q in qs):
+            surface, found = analyse(question)
+            phrasings.append(" ".join(intents(question) + surface))
+            strong.update(found)
+        for text in (*fact.keywords, *fact.aliases):
             strong.update(terms(text))
         weak: set[str] = {fact.country}
         for text in fact.answer.values():
@@ -174,10 +179,13 @@ class Matcher:
                 i for q in fact.questions.values() for p in q for i in self.lexicon.intents(p)
             ),
         )
-        for tids, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
+        for tids, weight, postings in (
+            (entry.strong, 1.0, self._postings),
+            (entry.weak, ANSWER_WEIGHT, self._weak_postings),
+        ):
             for tid in tids:
                 self._df[tid] += weight
-                self._postings[tid].append(slot)
+                postings[tid].append(slot)
         self._entries.append(entry)
         self._slot[fact.id] = slot
 
@@ -187,10 +195,13 @@ class Matcher:
             return
         entry = self._entries[slot]
         assert entry is not None
-        for tids, weight in ((entry.strong, 1.0), (entry.weak, ANSWER_WEIGHT)):
+        for tids, weight, postings in (
+            (entry.strong, 1.0, self._postings),
+            (entry.weak, ANSWER_WEIGHT, self._weak_postings),
+        ):
             for tid in tids:
                 self._df[tid] -= weight
-                self._postings[tid].remove(slot)
+                postings[tid].remove(slot)
         self._entries[slot] = None
 
     # -- matching ------------------------------------------------------------------------
@@ -254,19 +265,17 @@ class Matcher:
         for tid, weight, is_predicate in weights:
             if tid is None:
                 continue
-            postings = self._postings[tid]
-            if len(postings) > self._common:
+            strong, weak = self._postings[tid], self._weak_postings[tid]
+            if len(strong) + len(weak) > self._common:
                 deferred.append((tid, weight, is_predicate))
                 continue
-            for slot in postings:
-                entry = self._entries[slot]
-                assert entry is not None
-                gained = weight * self._has(entry, tid)
-                scores[slot] = scores.get(slot, 0.0) + gained
-                if is_predicate:
-                    predicates[slot] = predicates.get(slot, 0.0) + gained
+            for postings, gained in ((strong, weight), (weak, weight * ANSWER_WEIGHT)):
+                for slot in postings:
+                    scores[slot] = scores.get(slot, 0.0) + gained
+                    if is_predicate:
+                        predicates[slot] = predicates.get(slot, 0.0) + gained
         if not scores and deferred:
-            rarest = min(deferred, key=lambda d: len(self._postings[d[0]]))
+            rarest = min(deferred, key=lambda d: self._df[d[0]])
             scores = dict.fromkeys(self._postings[rarest[0]][: self._common * 2], 0.0)
         pool = heapq.nlargest(max(limit * 4, 40), scores.items(), key=lambda kv: kv[1])
         intents = self.lexicon.intents(question[:4096])

@@ -17,8 +17,9 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _BELARUSIAN_ONLY = re.compile(r"[іўІЎ]")
 _WORD = re.compile(r"[0-9a-zа-яё]+")
 # "T-72", "Су-25", "2S7", "BTR-70": model names are one word whatever the hyphen.
-_MODEL_HYPHEN = re.compile(r"(?<=[a-zа-яё])[-‑–](?=\d)")
-_YEAR_RANGE = re.compile(r"\b(\d{2})(\d{2})[-‑–](\d{2})\b")
+# NFKC (in fold) turns the non-breaking hyphen U+2011 into U+2010, so both are listed.
+_MODEL_HYPHEN = re.compile(r"(?<=[a-zа-яё])[-‐‑–](?=\d)")
+_YEAR_RANGE = re.compile(r"\b(\d{2})(\d{2})[-‐‑–](\d{2})\b")
 _APOSTROPHES = re.compile(r"(?<=[а-яё])['’ʼ](?=[а-яё])")
 
 # In names ў stands where Russian writes в (Аліеў, Алиев).

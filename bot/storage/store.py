@@ -286,6 +286,288 @@ class Store:
             )
             return cur.rowcount == 1
 
+    # -- chats -------------------------------------------------------------------------
+
+    async def chat_lang(self, chat_id: int) -> str | None:
+        """The answer language a chat chose with /lang; None when it never chose."""
+        row = await self._one("SELECT lang FROM chats WHERE chat_id = ?", (chat_id,))
+        return str(row["lang"]) if row else None
+
+    async def set_chat_lang(self, chat_id: int, kind: str, lang: str) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO chats (chat_id, kind, lang, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET kind = excluded.kind,"
+                " lang = excluded.lang, updated_at = excluded.updated_at",
+                (chat_id, kind, lang, utcnow()),
+            )
+
+    async def query(self, query_id: int) -> dict[str, Any] | None:
+        """One query-log row as a dict (for the bot's feedback and for tests)."""
+        row = await self._one("SELECT * FROM query_log WHERE id = ?", (query_id,))
+        return dict(row) if row else None
+
+    # -- digest: subscribers -----------------------------------------------------------
+    # Ledger and subscriber writes below are single statements: the connection is in
+    # autocommit mode, so each one is committed when it returns and concurrent broadcast
+    # workers need no transaction of their own (two open transactions on one connection
+    # would collide).
+
+    async def _change(self, sql: str, params: Iterable[Any] = ()) -> int:
+        async with self._conn.execute(sql, tuple(params)) as cur:
+            return int(cur.rowcount)
+
+    async def subscribe(self, chat_id: int, kind: str = "private") -> bool:
+        """Start (or restart) the weekly digest for a chat; False when it was already on."""
+        changed = await self._change(
+            "INSERT INTO subscribers (chat_id, kind, active, subscribed_at) VALUES (?, ?, 1, ?)"
+            " ON CONFLICT (chat_id) DO UPDATE SET kind = excluded.kind, active = 1,"
+            " subscribed_at = excluded.subscribed_at, deactivated_at = NULL,"
+            " deactivated_reason = NULL WHERE subscribers.active = 0",
+            (chat_id, kind, utcnow()),
+        )
+        return changed == 1
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        """Stop the digest at the reader's request; False when it was not on."""
+        return await self.deactivate(chat_id, "unsubscribed")
+
+    async def deactivate(self, chat_id: int, reason: str) -> bool:
+        """Stop the digest for a chat Telegram says is gone (blocked, kicked, deleted)."""
+        changed = await self._change(
+            "UPDATE subscribers SET active = 0, deactivated_at = ?, deactivated_reason = ?"
+            " WHERE chat_id = ? AND active = 1",
+            (utcnow(), reason, chat_id),
+        )
+        return changed == 1
+
+    async def is_subscribed(self, chat_id: int) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM subscribers WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        return row is not None
+
+    async def active_subscribers(self) -> list[Subscriber]:
+        """Who gets the next digest, each with the language of their chat (English if unset)."""
+        rows = await self._all(
+            "SELECT s.chat_id, s.kind, COALESCE(c.lang, 'en') AS lang FROM subscribers s"
+            " LEFT JOIN chats c ON c.chat_id = s.chat_id WHERE s.active = 1 ORDER BY s.chat_id"
+        )
+        return [Subscriber(int(r["chat_id"]), r["kind"], r["lang"]) for r in rows]
+
+    # -- digest: digests ---------------------------------------------------------------
+
+    async def create_digest(self, digest_id: str, featured: Iterable[str], content: str) -> bool:
+        """Store a week's digest once; False when it exists (the stored one stays authoritative).
+
+        A week recorded as skipped (no content) is revived, so an admin can still send it.
+        """
+        changed = await self._change(
+            "INSERT INTO digests (id, created_at, featured, content, status)"
+            " VALUES (?, ?, ?, ?, 'sending') ON CONFLICT (id) DO UPDATE SET"
+            " featured = excluded.featured, content = excluded.content, status = 'sending'"
+            " WHERE digests.content = ''",
+            (digest_id, utcnow(), json.dumps(list(featured)), content),
+        )
+        return changed == 1
+
+    async def get_digest(self, digest_id: str) -> StoredDigest | None:
+        row = await self._one("SELECT * FROM digests WHERE id = ?", (digest_id,))
+        return _digest(row) if row else None
+
+    async def skip_digest(self, digest_id: str) -> bool:
+        """Record that a week's digest will not go out, so start-up stops asking about it."""
+        changed = await self._change(
+            "INSERT OR IGNORE INTO digests (id, created_at, featured, content, status)"
+            " VALUES (?, ?, '[]', '', 'skipped')",
+            (digest_id, utcnow()),
+        )
+        return changed == 1
+
+    async def mark_digest(self, digest_id: str, status: str) -> bool:
+        """Set a digest 'done' (broadcast finished) or 'skipped'."""
+        if status not in ("sending", "done", "skipped"):
+            raise ValueError(f"unknown digest status {status!r}")
+        changed = await self._change(
+            "UPDATE digests SET status = ? WHERE id = ?", (status, digest_id)
+        )
+        return changed == 1
+
+    async def unfinished_digests(self) -> list[StoredDigest]:
+        """Digests whose broadcast never finished: what start-up must resume."""
+        rows = await self._all("SELECT * FROM digests WHERE status = 'sending' ORDER BY id")
+        return [_digest(r) for r in rows]
+
+    async def has_digests(self) -> bool:
+        return await self._one("SELECT 1 FROM digests LIMIT 1") is not None
+
+    async def recent_featured(self, limit: int = 8, before: str | None = None) -> list[list[str]]:
+        """Featured fact ids of the last `limit` digests (before week `before`), newest first.
+
+        ISO week ids ("2026-W09") sort as text in calendar order. Skipped weeks featured
+        nothing and do not count as digests.
+        """
+        rows = await self._all(
+            "SELECT featured FROM digests WHERE status != 'skipped' AND (? IS NULL OR id < ?)"
+            " ORDER BY id DESC LIMIT ?",
+            (before, before, limit),
+        )
+        return [[str(i) for i in json.loads(r["featured"])] for r in rows]
+
+    async def digest_status(self, limit: int = 8) -> list[DigestStatus]:
+        """The last digests with how many deliveries are in each state, newest first."""
+        rows = await self._all(
+            "SELECT d.id, d.status, d.created_at, l.state, COUNT(l.chat_id) AS n"
+            " FROM (SELECT * FROM digests ORDER BY id DESC LIMIT ?) d"
+            " LEFT JOIN deliveries l ON l.digest_id = d.id"
+            " GROUP BY d.id, l.state ORDER BY d.id DESC",
+            (limit,),
+        )
+        report: dict[str, DigestStatus] = {}
+        for r in rows:
+            item = report.setdefault(
+                r["id"], DigestStatus(r["id"], r["status"], r["created_at"], {})
+            )
+            if r["state"] is not None:
+                item.counts[r["state"]] = int(r["n"])
+        return list(report.values())
+
+    # -- digest: the delivery ledger ---------------------------------------------------
+
+    async def add_deliveries(self, digest_id: str, chat_ids: Iterable[int]) -> int:
+        """One 'pending' row per (digest, chat); existing rows are left as they are."""
+        now = utcnow()
+        async with self.transaction() as conn:
+            cur = await conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (digest_id, chat_id, state, updated_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [(digest_id, chat_id, now) for chat_id in chat_ids],
+            )
+            return max(int(cur.rowcount), 0)
+
+    async def deliveries(self, digest_id: str) -> list[Delivery]:
+        rows = await self._all(
+            "SELECT * FROM deliveries WHERE digest_id = ? ORDER BY chat_id", (digest_id,)
+        )
+        return [
+            Delivery(
+                int(r["chat_id"]), r["state"], int(r["attempts"]), r["error"], r["updated_at"]
+            )
+            for r in rows
+        ]
+
+    async def pending_deliveries(self, digest_id: str) -> dict[int, str]:
+        """Chats still to be sent this digest, each with its language (English if unset)."""
+        rows = await self._all(
+            "SELECT d.chat_id, COALESCE(c.lang, 'en') AS lang FROM deliveries d"
+            " LEFT JOIN chats c ON c.chat_id = d.chat_id"
+            " WHERE d.digest_id = ? AND d.state = 'pending' ORDER BY d.chat_id",
+            (digest_id,),
+        )
+        return {int(r["chat_id"]): r["lang"] for r in rows}
+
+    async def mark_sending(self, digest_id: str, chat_id: int) -> bool:
+        """Claim a pending row just before the send; False if it is not pending (someone else
+        claimed it, or it was already dealt with), in which case the caller must not send."""
+        return await self._set_delivery(digest_id, chat_id, "sending", ("pending",), None, 1)
+
+    async def mark_sent(self, digest_id: str, chat_id: int) -> bool:
+        return await self._set_delivery(digest_id, chat_id, "sent", ("sending",), None)
+
+    async def mark_failed(self, digest_id: str, chat_id: int, error: str) -> bool:
+        return await self._set_delivery(digest_id, chat_id, "failed", ("sending",), error)
+
+    async def mark_unknown(self, digest_id: str, chat_id: int, error: str) -> bool:
+        """The send may or may not have reached the chat: never to be sent again."""
+        return await self._set_delivery(digest_id, chat_id, "unknown", ("sending",), error)
+
+    async def mark_deactivated(self, digest_id: str, chat_id: int, reason: str) -> bool:
+        return await self._set_delivery(
+            digest_id, chat_id, "deactivated", ("pending", "sending"), reason
+        )
+
+    async def release_delivery(self, digest_id: str, chat_id: int, error: str) -> bool:
+        """Back to 'pending' after Telegram refused the send outright (nothing was delivered),
+        so a crash while waiting to retry does not cost the reader the digest."""
+        return await self._set_delivery(digest_id, chat_id, "pending", ("sending",), error)
+
+    async def _set_delivery(
+        self,
+        digest_id: str,
+        chat_id: int,
+        state: str,
+        from_states: tuple[str, ...],
+        error: str | None,
+        attempt: int = 0,
+    ) -> bool:
+        marks = ", ".join("?" for _ in from_states)
+        changed = await self._change(
+            "UPDATE deliveries SET state = ?, error = ?, attempts = attempts + ?, updated_at = ?"
+            f" WHERE digest_id = ? AND chat_id = ? AND state IN ({marks})",
+            (state, error, attempt, utcnow(), digest_id, chat_id, *from_states),
+        )
+        return changed == 1
+
+    async def recover_in_flight(self, digest_id: str) -> list[int]:
+        """After a crash: rows left 'sending' become 'unknown' (never re-sent) and are returned.
+
+        Telegram has no idempotency key, so a send that was under way may have been delivered;
+        a second copy would be worse than a delivery nobody can confirm.
+        """
+        async with self.transaction() as conn:
+            rows = await _rows(
+                conn,
+                "SELECT chat_id FROM deliveries WHERE digest_id = ? AND state = 'sending'"
+                " ORDER BY chat_id",
+                (digest_id,),
+            )
+            await conn.execute(
+                "UPDATE deliveries SET state = 'unknown', updated_at = ?,"
+                " error = 'in flight when the bot stopped'"
+                " WHERE digest_id = ? AND state = 'sending'",
+                (utcnow(), digest_id),
+            )
+        return [int(r["chat_id"]) for r in rows]
+
+    async def drop_unsubscribed(self, digest_id: str) -> list[int]:
+        """Pending rows of chats that unsubscribed or were deactivated since the digest began."""
+        async with self.transaction() as conn:
+            rows = await _rows(
+                conn,
+                "SELECT d.chat_id FROM deliveries d JOIN subscribers s ON s.chat_id = d.chat_id"
+                " WHERE d.digest_id = ? AND d.state = 'pending' AND s.active = 0"
+                " ORDER BY d.chat_id",
+                (digest_id,),
+            )
+            for r in rows:
+                await conn.execute(
+                    "UPDATE deliveries SET state = 'deactivated', error = 'unsubscribed',"
+                    " updated_at = ? WHERE digest_id = ? AND chat_id = ?",
+                    (utcnow(), digest_id, r["chat_id"]),
+                )
+        return [int(r["chat_id"]) for r in rows]
+
+    # -- digest: what happened in a window ---------------------------------------------
+
+    async def answered_counts(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        """How often each fact was given as an answer in [start, end): "most asked"."""
+        rows = await self._all(
+            "SELECT fact_id, COUNT(*) AS n FROM query_log WHERE outcome = 'answered'"
+            " AND fact_id IS NOT NULL AND at >= ? AND at < ? GROUP BY fact_id",
+            (_utc_text(start), _utc_text(end)),
+        )
+        return {r["fact_id"]: int(r["n"]) for r in rows}
+
+    async def changed_facts(self, start: dt.datetime, end: dt.datetime) -> dict[str, str]:
+        """Facts with a revision in [start, end): 'added' if one of them created the fact,
+        else 'changed'. Retired facts are included; the digest drops what is not live."""
+        rows = await self._all(
+            "SELECT fact_id, MAX(before IS NULL) AS added FROM revisions"
+            " WHERE at >= ? AND at < ? GROUP BY fact_id ORDER BY fact_id",
+            (_utc_text(start), _utc_text(end)),
+        )
+        return {r["fact_id"]: "added" if r["added"] else "changed" for r in rows}
+
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
@@ -412,3 +694,58 @@ async def _write_fact(
         ),
     )
     return StoredFact(fact, version, now, actor)
+
+
+# -- digest rows ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    chat_id: int
+    kind: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    id: str
+    created_at: str
+    featured: tuple[str, ...]
+    content: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DigestStatus:
+    """A digest with how many of its deliveries are in each state, for /digest status."""
+
+    id: str
+    status: str
+    created_at: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    chat_id: int
+    state: str
+    attempts: int
+    error: str | None
+    updated_at: str
+
+
+def _digest(row: aiosqlite.Row) -> StoredDigest:
+    return StoredDigest(
+        id=row["id"],
+        created_at=row["created_at"],
+        featured=tuple(str(i) for i in json.loads(row["featured"])),
+        content=row["content"],
+        status=row["status"],
+    )
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    """A moment as the log and revisions store it (utcnow()), so text comparison is ordering."""
+    if moment.tzinfo is None:
+        raise ValueError("an aware datetime is needed to compare with stored UTC times")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")

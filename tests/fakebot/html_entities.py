@@ -148,7 +148,7 @@ def _decode_entity(cur: _Cursor, pos: int) -> tuple[str, int] | None:
         code = 0
         if cur.at(pos + 2) == "x":
             end += 1
-            while cur.at(end) in "0123456789abcdefABCDEF" and cur.at(end) != _END:
+            while cur.at(end) in "0123456789abcdefABCDEF":
                 code = code * 16 + int(cur.at(end), 16)
                 end += 1
         else:

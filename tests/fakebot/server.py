@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 from aiohttp import BodyPartReader, web
 
@@ -46,6 +46,8 @@ JSON = dict[str, Any]
 _T = TypeVar("_T")
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
+# Anything naming a chat: a user stands for their private chat with the bot.
+ChatRef: TypeAlias = "FakeChat | FakeUser | int"
 MemberStatus = Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
 FaultKind = Literal["429", "403", "400", "500", "502", "drop", "delay"]
 
@@ -221,7 +223,7 @@ def _number(value: float) -> int | float:
 
 @dataclass(eq=False)
 class FakeUser:
-    """A simulated Telegram user; pass it to the injection methods."""
+    """Stands in for a human account so updates carry realistic ``from`` objects."""
 
     id: int
     first_name: str
@@ -647,6 +649,7 @@ class FakeBotApi:
         self.bot_settings: dict[tuple[str, str], Any] = {}
         self.closed = False
         self.logged_out = False
+        self.server_errors: list[Exception] = []
 
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, FakeChat] = {}
@@ -736,8 +739,14 @@ class FakeBotApi:
         *,
         last_name: str | None = None,
         is_premium: bool | None = None,
+        started: bool = False,
     ) -> FakeUser:
-        """Register (or update) a user and their private chat with the bot."""
+        """Make a user known; updates can only come from users the fake knows.
+
+        As in Telegram, the user's private chat with the bot has the user's id.
+        Telegram lets a bot write to a user only after the user wrote first;
+        ``started=True`` skips that step for tests that begin with a bot message.
+        """
         user = self._users.get(id)
         if user is None:
             user = FakeUser(id, first_name, language_code, username, last_name, False, is_premium)
@@ -751,10 +760,12 @@ class FakeBotApi:
             user.last_name, user.is_premium = last_name, is_premium
         if id not in self._chats:
             self._chats[id] = FakeChat(id, "private", user=user)
+        if started:
+            self._chats[id].started = True
         return user
 
     def private_chat(self, user: FakeUser | int) -> FakeChat:
-        """The user's private chat; its id equals the user id, as in Telegram."""
+        """Expose the private chat so tests can inspect or tweak it (e.g. ``started``)."""
         return self._chats[self._user(user).id]
 
     def group(
@@ -767,7 +778,8 @@ class FakeBotApi:
         creator: FakeUser | int | None = None,
         bot_status: MemberStatus = "member",
     ) -> FakeChat:
-        """A basic group; the bot is a plain member unless told otherwise."""
+        """Groups behave unlike private chats (privacy mode, admin checks), so tests create
+        them explicitly; the bot starts as a plain member, as when a user adds it."""
         return self._make_chat(chat_id, "group", title, None, members, admins, creator, bot_status)
 
     def supergroup(
@@ -781,7 +793,7 @@ class FakeBotApi:
         creator: FakeUser | int | None = None,
         bot_status: MemberStatus = "member",
     ) -> FakeChat:
-        """A supergroup (ids look like -100…); optional public @username."""
+        """Most real groups are supergroups, which may be public (addressable by @username)."""
         return self._make_chat(
             chat_id, "supergroup", title, username, members, admins, creator, bot_status
         )
@@ -800,18 +812,19 @@ class FakeBotApi:
         status: MemberStatus = "administrator" if bot_admin else "left"
         return self._make_chat(chat_id, "channel", title, username, (), admins, creator, status)
 
-    def chat(self, chat: FakeChat | int) -> FakeChat:
-        """Look a chat up so tests can tweak it directly."""
+    def chat(self, chat: ChatRef) -> FakeChat:
+        """Give tests the live chat object so they can tweak what no helper covers."""
         return self._chat(chat)
 
     def set_admins(
         self,
-        chat: FakeChat | int,
+        chat: ChatRef,
         users: Iterable[FakeUser | int],
         *,
         creator: FakeUser | int | None = None,
     ) -> None:
-        """Say exactly who administers a chat (previous admins become members)."""
+        """Admin-only features need testing both ways, so tests decide exactly who
+        administers a chat (previous admins become members)."""
         target = self._chat(chat)
         for uid, status in list(target.members.items()):
             if status == "administrator":
@@ -821,8 +834,9 @@ class FakeBotApi:
         if creator is not None:
             target.members[self._user(creator).id] = "creator"
 
-    def set_bot_admin(self, chat: FakeChat | int, is_admin: bool = True, **rights: bool) -> None:
-        """Toggle the bot's admin status; rights override the all-true defaults."""
+    def set_bot_admin(self, chat: ChatRef, is_admin: bool = True, **rights: bool) -> None:
+        """Bots need admin rights to post in channels or delete others' messages; this
+        grants or revokes them (keyword rights override the all-true defaults)."""
         target = self._chat(chat)
         if is_admin:
             target.bot_status = "administrator"
@@ -831,19 +845,17 @@ class FakeBotApi:
             target.bot_status = "left" if target.type == "channel" else "member"
             target.bot_rights = {}
 
-    def set_member_status(
-        self, chat: FakeChat | int, user: FakeUser | int, status: MemberStatus
-    ) -> None:
-        """Set one user's membership (e.g. 'left' or 'kicked') for getChatMember checks."""
+    def set_member_status(self, chat: ChatRef, user: FakeUser | int, status: MemberStatus) -> None:
+        """Let membership checks via getChatMember see a user as e.g. 'left' or 'kicked'."""
         self._chat(chat).members[self._user(user).id] = status
 
-    def block(self, chat: FakeChat | int, description: str | None = None) -> None:
+    def block(self, chat: ChatRef, description: str | None = None) -> None:
         """Make every send/edit to the chat fail with 403 until unblock() — a blocked user."""
         target = self._chat(chat)
         target.blocked = description or _forbidden_description(target)
 
-    def unblock(self, chat: FakeChat | int) -> None:
-        """Undo block()."""
+    def unblock(self, chat: ChatRef) -> None:
+        """Users can unblock a bot; delivery must work again afterwards."""
         self._chat(chat).blocked = None
 
     # -------------------------------------------------------------- fault control
@@ -853,8 +865,8 @@ class FakeBotApi:
         method: str,
         kind: FaultKind,
         times: int = 1,
-        *,
         retry_after: float = 1,
+        *,
         description: str | None = None,
         delay: float = 1.0,
     ) -> None:
@@ -862,14 +874,15 @@ class FakeBotApi:
 
         Kinds: "429" (flood control with ``retry_after``), "403" (blocked), "400",
         "500", "502", "drop" (connection closed without a response, so PTB raises
-        NetworkError) and "delay" (answer normally after ``delay`` seconds).
+        NetworkError) and "delay" (do the work, then hold the answer for ``delay``
+        seconds: a client that times out meanwhile has still sent its message).
         """
         queue = self._faults.setdefault(method.lower(), deque())
         for _ in range(times):
             queue.append(_Fault(kind, retry_after, description, delay))
 
     def clear_faults(self) -> None:
-        """Drop faults a test queued but did not consume."""
+        """Keep unconsumed faults from leaking into the next phase of a test."""
         self._faults.clear()
 
     def rate_limit(
@@ -888,7 +901,7 @@ class FakeBotApi:
         self._flood = _FloodModel(per_second, per_chat_per_minute, per_chat_per_second)
 
     def clear_rate_limit(self) -> None:
-        """Turn the flood model off again."""
+        """Let a test finish its flood phase and continue unthrottled."""
         self._flood = None
 
     # ------------------------------------------------------------ update injection
@@ -897,12 +910,13 @@ class FakeBotApi:
         self,
         user: FakeUser | int,
         text: str,
-        chat: FakeChat | int | None = None,
+        chat: ChatRef | None = None,
         reply_to: StoredMessage | InjectedUpdate | None = None,
         *,
         entities: list[JSON] | None = None,
     ) -> InjectedUpdate:
-        """Simulate a user typing a message; entities are detected the way Telegram does."""
+        """Drive the bot the way a user typing does; entities are detected as Telegram
+        does, because PTB's CommandHandler only sees commands marked as bot_command."""
         sender = self._user(user)
         target = self._chat(chat) if chat is not None else self._chats[sender.id]
         if target.type == "channel":
@@ -921,11 +935,11 @@ class FakeBotApi:
         filename: str,
         data: bytes,
         caption: str | None = None,
-        chat: FakeChat | int | None = None,
+        chat: ChatRef | None = None,
         *,
         mime_type: str | None = None,
     ) -> InjectedUpdate:
-        """Simulate a user uploading a file; the bot can getFile and download it."""
+        """Let tests exercise file handling: the bot can getFile and download the bytes."""
         sender = self._user(user)
         target = self._chat(chat) if chat is not None else self._chats[sender.id]
         self._join(target, sender)
@@ -940,7 +954,7 @@ class FakeBotApi:
     async def edit_text(
         self, user: FakeUser | int, message: StoredMessage | InjectedUpdate, new_text: str
     ) -> InjectedUpdate:
-        """Simulate a user editing their message (an edited_message update)."""
+        """Bots must cope with edited messages (edited_message updates), so tests can edit."""
         sender = self._user(user)
         msg = self._resolve_message(message)
         if msg.from_bot or msg.sender is not sender or msg.text is None:
@@ -956,7 +970,8 @@ class FakeBotApi:
     async def press_button(
         self, user: FakeUser | int, message: StoredMessage, callback_data: str
     ) -> InjectedUpdate:
-        """Simulate tapping an inline button; only data present on the message can be sent."""
+        """Drive callback handlers as a tap would; only data present on the message can be
+        sent, so a test cannot press a button the bot never offered."""
         sender = self._user(user)
         if message.deleted:
             raise ValueError("cannot press a button on a deleted message")
@@ -987,7 +1002,7 @@ class FakeBotApi:
         *,
         chat_type: str | None = "sender",
     ) -> InjectedUpdate:
-        """Simulate a user typing ``@bot query``; answers land in ``inline_answers``."""
+        """Drive inline mode as typing ``@bot query`` would; answers land in ``inline_answers``."""
         sender = self._user(user)
         query_id = self._new_query_id()
         self._queries[query_id] = _Query(query_id, "inline", sender, query=query)
@@ -1030,9 +1045,9 @@ class FakeBotApi:
         return self._queue("chosen_inline_result", payload, inline_msg)
 
     async def channel_post(
-        self, chat: FakeChat | int, text: str, *, author_signature: str | None = None
+        self, chat: ChatRef, text: str, *, author_signature: str | None = None
     ) -> InjectedUpdate:
-        """Simulate a post in a channel; only delivered if the bot administers the channel."""
+        """Channel posts reach a bot only when it administers the channel; model that."""
         target = self._chat(chat)
         if target.type != "channel":
             raise ValueError("channel_post needs a channel")
@@ -1046,12 +1061,13 @@ class FakeBotApi:
 
     async def my_chat_member(
         self,
-        chat: FakeChat | int,
+        chat: ChatRef,
         by: FakeUser | int,
         new_status: MemberStatus,
         old_status: MemberStatus | None = None,
     ) -> InjectedUpdate:
-        """Change the bot's membership (added, promoted, kicked, blocked) and tell the bot."""
+        """Bots learn of being added, promoted, kicked or blocked only through this update;
+        the fake also applies the change (e.g. 'kicked' in a private chat blocks sends)."""
         target = self._chat(chat)
         actor = self._user(by)
         previous = old_status or target.bot_status
@@ -1074,16 +1090,14 @@ class FakeBotApi:
 
     # --------------------------------------------------------------------- reading
 
-    def messages_to(
-        self, chat: FakeChat | int, *, include_deleted: bool = False
-    ) -> list[StoredMessage]:
+    def messages_to(self, chat: ChatRef, *, include_deleted: bool = False) -> list[StoredMessage]:
         """Bot messages in one chat, oldest first; deleted ones are hidden by default."""
-        chat_id = chat.id if isinstance(chat, FakeChat) else chat
+        chat_id = chat if isinstance(chat, int) else chat.id
         return [
             m for m in self.sent if m.chat_id == chat_id and (include_deleted or not m.deleted)
         ]
 
-    def last_message_to(self, chat: FakeChat | int) -> StoredMessage | None:
+    def last_message_to(self, chat: ChatRef) -> StoredMessage | None:
         """The newest visible bot message in a chat, the usual thing to assert on."""
         messages = self.messages_to(chat)
         return messages[-1] if messages else None
@@ -1111,6 +1125,11 @@ class FakeBotApi:
     def pending_updates(self) -> list[JSON]:
         """Updates not yet confirmed by an offset; empty after a clean PTB shutdown."""
         return list(self._pending)
+
+    @property
+    def inline_messages(self) -> dict[str, StoredMessage]:
+        """Messages sent via inline mode, by inline_message_id, for edit assertions."""
+        return dict(self._inline_messages)
 
     @property
     def files(self) -> dict[str, FileRecord]:
@@ -1143,7 +1162,7 @@ class FakeBotApi:
 
     async def wait_for_messages(
         self,
-        chat: FakeChat | int,
+        chat: ChatRef,
         count: int = 1,
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[StoredMessage]:
@@ -1197,8 +1216,8 @@ class FakeBotApi:
         except KeyError:
             raise KeyError(f"unknown user {uid}; register it with fake.user()") from None
 
-    def _chat(self, chat: FakeChat | int) -> FakeChat:
-        cid = chat.id if isinstance(chat, FakeChat) else chat
+    def _chat(self, chat: ChatRef) -> FakeChat:
+        cid = chat if isinstance(chat, int) else chat.id
         try:
             return self._chats[cid]
         except KeyError:
@@ -1271,6 +1290,7 @@ class FakeBotApi:
     ) -> InjectedUpdate:
         allowed = self._allowed_updates or DEFAULT_UPDATE_TYPES
         if not visible or kind not in allowed:
+            self._notify()
             return InjectedUpdate(None, {kind: payload}, message, query_id)
         update: JSON = {"update_id": self._next_update_id, kind: payload}
         self._next_update_id += 1
@@ -1468,19 +1488,34 @@ class FakeBotApi:
             if entry is None:
                 raise ApiError(404, "Not Found")
             fault = self._take_fault(entry[0])
-            if fault is not None:
-                if fault.kind == "drop":
-                    call.status, call.description = 0, "connection dropped"
-                    self._notify()
-                    if request.transport is not None:
-                        request.transport.abort()
-                    return web.Response(status=500)
-                await self._apply_fault(fault)
+            if fault is not None and fault.kind == "drop":
+                call.status, call.description = 0, "connection dropped"
+                self._notify()
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=500)
+            if fault is not None and fault.kind != "delay":
+                self._raise_fault(fault)
             result = await entry[1](_Params(call.params))
+            if fault is not None:
+                # The work is done before the pause: a client that times out has
+                # still sent its message, exactly the case retries must handle.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(fault.delay):
+                        await self._closing.wait()
         except ApiError as exc:
             call.status, call.description = exc.code, exc.description
             self._notify()
             return exc.response()
+        except asyncio.CancelledError:
+            call.status, call.description = 0, "client disconnected before the response"
+            self._notify()
+            raise
+        except Exception as exc:  # a bug in the fake must not look like a Telegram answer
+            self.server_errors.append(exc)
+            call.status, call.description = 500, f"fake server bug: {exc!r}"
+            self._notify()
+            return _error_response(500, f"Internal Server Error (fake server bug: {exc!r})")
         call.status, call.result = 200, result
         self._notify()
         return web.json_response({"ok": True, "result": result})
@@ -1530,12 +1565,7 @@ class FakeBotApi:
                 return queue.popleft()
         return None
 
-    async def _apply_fault(self, fault: _Fault) -> None:
-        if fault.kind == "delay":
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(fault.delay):
-                    await self._closing.wait()
-            return
+    def _raise_fault(self, fault: _Fault) -> None:
         if fault.kind == "429":
             retry = _number(fault.retry_after)
             raise ApiError(
@@ -2260,7 +2290,7 @@ class FakeBotApi:
 async def polling(
     app: Application[Any, Any, Any, Any, Any, Any],
     *,
-    poll_timeout: float = 10.0,
+    poll_timeout: int = 10,
     drop_pending_updates: bool = False,
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """Run a PTB Application's real polling loop for the duration of a test.
@@ -2268,7 +2298,11 @@ async def polling(
     ``run_polling`` blocks and installs signal handlers, so tests use the
     component API instead; shutdown confirms the last offset like production.
     """
-    await app.initialize()
+    try:
+        await app.initialize()
+    except BaseException:
+        await app.bot.shutdown()  # close HTTP clients opened before getMe failed
+        raise
     try:
         await app.start()
         updater = app.updater
@@ -2276,7 +2310,7 @@ async def polling(
             raise RuntimeError("the Application was built without an Updater")
         await updater.start_polling(
             poll_interval=0.0,
-            timeout=int(poll_timeout),
+            timeout=max(1, poll_timeout),  # 0 would make PTB spin on getUpdates
             drop_pending_updates=drop_pending_updates,
         )
         yield app

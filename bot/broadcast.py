@@ -1,0 +1,483 @@
+"""Delivers the weekly digest: at most once to every chat, exactly once to all but a crash's few.
+
+Telegram has no idempotency key: after a crash between Telegram accepting a message and the
+ledger recording it, nobody can tell whether the reader got it. So every (digest, chat) pair has
+a row in the delivery ledger, claimed as 'sending' (and committed) before the send and marked
+'sent' after. A row found 'sending' on start-up is never sent again but reported as 'unknown'
+to the admins: a duplicate in someone's chat is worse than one uncertain delivery.
+
+Nothing here imports Telegram. The Telegram edge supplies a `Sender` that maps Bot API errors
+onto the exceptions below (Forbidden, "chat not found" → RecipientGone; RetryAfter →
+RetryLater; 5xx, NetworkError and connect timeouts → TransientError; other BadRequest →
+PermanentError; a read timeout, after the request may have reached Telegram → DeliveryUncertain).
+Rate limiting is PTB's AIORateLimiter's job; this module only honours RetryLater.
+
+The job's flow, all idempotent so a double trigger or a restart cannot send twice:
+
+    digest = await prepare_digest(store, service.facts(), service.composer, now)
+    report = await send_digest(store, digest, sender, channel=Recipient(channel_id))
+    # at start-up, before scheduling:
+    reports = await resume(store, sender, channel=Recipient(channel_id))
+    decision, slot = await startup_decision(store, now, weekday, time, tz)
+
+Give the broadcast a Store of its own (`await Store.open(settings.database_path)`): ledger
+writes are single autocommit statements, and on a connection shared with handlers one of them
+could land inside a handler's open transaction and be committed only with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.domain.answers import Composer
+from bot.domain.digest import (
+    ROTATION_MEMORY,
+    WINDOW,
+    ChangeKind,
+    Digest,
+    compose_digest,
+    week_id,
+)
+from bot.domain.models import LANGUAGES, Fact
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+Decision = Literal["send", "skip", "none"]
+Sleep = Callable[[float], Awaitable[None]]
+LATE_LIMIT = dt.timedelta(days=1)
+
+
+# -- what a Sender may raise ---------------------------------------------------------------
+
+
+class DeliveryError(Exception):
+    """A send did not go through; the subclass says what the ledger should make of it."""
+
+
+class RecipientGone(DeliveryError):
+    """403 and the like: blocked, kicked, chat deleted. The subscriber is deactivated."""
+
+
+class RetryLater(DeliveryError):
+    """429: Telegram asks to wait. Not a failure; the same part is sent again after the wait."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class TransientError(DeliveryError):
+    """5xx or a network error before the request reached Telegram: retried with backoff."""
+
+
+class PermanentError(DeliveryError):
+    """Telegram refused this message for this chat (400): retrying cannot help. 'failed'."""
+
+
+class DeliveryUncertain(DeliveryError):
+    """The request may have reached Telegram (a read timeout): never retried, 'unknown'."""
+
+
+class Sender(Protocol):
+    """Sends one HTML message; raises a DeliveryError subclass when it did not go through."""
+
+    async def send(self, chat_id: int, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A chat to deliver to and the edition it reads. The channel is one too; give it its
+    numeric id (resolve an @name with getChat once): the ledger is keyed by integer ids."""
+
+    chat_id: int
+    lang: str = "en"
+
+
+@dataclass
+class BroadcastReport:
+    """What one broadcast (or resume) did, for the admins' summary."""
+
+    digest_id: str
+    sent: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    deactivated: list[int] = field(default_factory=list)
+    unknown: list[int] = field(default_factory=list)
+    already_done: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "sent": len(self.sent),
+            "failed": len(self.failed),
+            "deactivated": len(self.deactivated),
+            "unknown": len(self.unknown),
+        }
+
+    def summary(self) -> str:
+        """One line for the admins (English; the Telegram edge may render its own)."""
+        counts = ", ".join(f"{n} {state}" for state, n in self.counts.items())
+        return f"Digest {self.digest_id}: {counts}."
+
+
+@dataclass(frozen=True)
+class BroadcastOptions:
+    """How hard a broadcast tries. A TransientError is tried `max_attempts` times in all, with
+    exponential backoff from `backoff` seconds up to `max_backoff`, then recorded 'failed';
+    RetryLater waits as told and does not count, up to `max_waits` waits per chat (a chat
+    throttled for ever must not hold the broadcast open). `sleep` is injectable for tests."""
+
+    concurrency: int = 8
+    max_attempts: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    max_waits: int = 20
+    sleep: Sleep = asyncio.sleep
+
+
+# -- the engine ----------------------------------------------------------------------------
+
+
+async def broadcast(
+    store: Store,
+    digest_id: str,
+    parts_by_lang: Mapping[str, Sequence[str]],
+    recipients: Iterable[Recipient],
+    sender: Sender,
+    options: BroadcastOptions | None = None,
+) -> BroadcastReport:
+    """Send a stored digest to every recipient whose ledger row is still 'pending'.
+
+    Rows are created idempotently, so calling this again for the same digest (a second
+    trigger, an admin's /digest send) only reaches chats not yet handled. Each chat gets all
+    parts of its edition under one row; a chat whose language has no edition gets English.
+    See BroadcastOptions for retries. A crash or cancellation propagates and leaves the rows in
+    flight 'sending', for `resume` to report as 'unknown'.
+    """
+    options = options or BroadcastOptions()
+    if "en" not in parts_by_lang:
+        raise ValueError("the digest needs an English edition to fall back on")
+    unique = list({r.chat_id: r for r in reversed(list(recipients))}.values())[::-1]
+    await store.add_deliveries(digest_id, (r.chat_id for r in unique))
+    pending = await store.pending_deliveries(digest_id)
+    queue = [r for r in unique if r.chat_id in pending]
+    report = BroadcastReport(digest_id, already_done=len(unique) - len(queue))
+    courier = _Courier(store, digest_id, parts_by_lang, sender, report, options)
+    queue.reverse()
+
+    async def worker() -> None:
+        while queue:
+            await courier.deliver(queue.pop())
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, min(options.concurrency, len(queue)))):
+                group.create_task(worker())
+    except BaseExceptionGroup as errors:
+        # Workers only let crashes and cancellations through; surface the first as itself.
+        raise errors.exceptions[0] from None
+    return report
+
+
+@dataclass
+class _Courier:
+    store: Store
+    digest_id: str
+    parts_by_lang: Mapping[str, Sequence[str]]
+    sender: Sender
+    report: BroadcastReport
+    options: BroadcastOptions
+
+    async def deliver(self, recipient: Recipient) -> None:
+        """All parts to one chat under one ledger row, claimed before the first part."""
+        store, digest_id, chat_id = self.store, self.digest_id, recipient.chat_id
+        parts = self.parts_by_lang.get(recipient.lang) or self.parts_by_lang["en"]
+        if not await store.mark_sending(digest_id, chat_id):
+            self.report.already_done += 1
+            return
+        index = attempts = waits = 0
+        while index < len(parts):
+            try:
+                await self.sender.send(chat_id, parts[index])
+            except RecipientGone as exc:
+                await store.mark_deactivated(digest_id, chat_id, str(exc) or "gone")
+                await store.deactivate(chat_id, str(exc) or "gone")
+                self.report.deactivated.append(chat_id)
+                return
+            except PermanentError as exc:
+                await self._fail(chat_id, exc, index, len(parts))
+                return
+            except DeliveryUncertain as exc:
+                await store.mark_unknown(digest_id, chat_id, str(exc) or "uncertain")
+                self.report.unknown.append(chat_id)
+                return
+            except RetryLater as exc:
+                waits += 1
+                if waits > self.options.max_waits:
+                    await self._fail(chat_id, exc, index, len(parts))
+                    return
+                if not await self._wait(chat_id, index, exc, exc.seconds):
+                    return
+                continue
+            except TransientError as exc:
+                attempts += 1
+                if attempts >= self.options.max_attempts:
+                    await self._fail(chat_id, exc, index, len(parts))
+                    return
+                delay = min(self.options.max_backoff, self.options.backoff * 2 ** (attempts - 1))
+                if not await self._wait(chat_id, index, exc, delay):
+                    return
+                continue
+            except Exception as exc:
+                # A Sender that broke its contract: nobody knows whether Telegram got it.
+                log.exception("digest %s to chat %s: unexpected error", digest_id, chat_id)
+                await store.mark_unknown(digest_id, chat_id, repr(exc))
+                self.report.unknown.append(chat_id)
+                return
+            index += 1
+        await store.mark_sent(digest_id, chat_id)
+        self.report.sent.append(chat_id)
+
+    async def _wait(self, chat_id: int, index: int, exc: DeliveryError, seconds: float) -> bool:
+        """Wait before a retry. While nothing of the digest has reached the chat the row goes
+        back to 'pending', so a crash during the wait costs nothing; False: it was claimed
+        meanwhile by another broadcast, which now owns it."""
+        if index == 0:
+            await self.store.release_delivery(self.digest_id, chat_id, str(exc))
+        await self.options.sleep(seconds)
+        if index == 0 and not await self.store.mark_sending(self.digest_id, chat_id):
+            self.report.already_done += 1
+            return False
+        return True
+
+    async def _fail(self, chat_id: int, exc: DeliveryError, index: int, total: int) -> None:
+        error = str(exc) or type(exc).__name__
+        if index:
+            error += f" (after {index} of {total} parts)"
+        await self.store.mark_failed(self.digest_id, chat_id, error)
+        self.report.failed[chat_id] = error
+
+
+# -- the job's steps -----------------------------------------------------------------------
+
+
+async def compose_now(
+    store: Store,
+    facts: Iterable[Fact],
+    composer: Composer,
+    now: dt.datetime,
+    langs: Sequence[str] = LANGUAGES,
+) -> Digest:
+    """Fetch the week's history from the store and compose, storing nothing."""
+    start = now - WINDOW
+    changed = await store.changed_facts(start, now)
+    counts = await store.answered_counts(start, now)
+    recent = await store.recent_featured(ROTATION_MEMORY, before=week_id(now))
+    kinds: dict[str, ChangeKind] = {
+        i: "added" if k == "added" else "changed" for i, k in changed.items()
+    }
+    return compose_digest(facts, kinds, counts, recent, now, composer, langs)
+
+
+async def preview_digest(
+    store: Store, facts: Iterable[Fact], composer: Composer, now: dt.datetime
+) -> Digest:
+    """Exactly what would go out now: the week's stored digest if there is one, else a fresh
+    composition (for `/digest preview` and `tiesbot digest --preview`)."""
+    stored = await store.get_digest(week_id(now))
+    if stored is not None and stored.content:
+        return Digest.from_json(stored.content)
+    return await compose_now(store, facts, composer, now)
+
+
+async def prepare_digest(
+    store: Store, facts: Iterable[Fact], composer: Composer, now: dt.datetime
+) -> Digest:
+    """The week's digest, composed once and stored: later calls return the stored one, so a
+    resumed or repeated broadcast sends the same messages."""
+    digest = await preview_digest(store, facts, composer, now)
+    await store.create_digest(digest.id, digest.featured, digest.to_json())
+    stored = await store.get_digest(digest.id)
+    assert stored is not None
+    return Digest.from_json(stored.content)
+
+
+async def send_digest(
+    store: Store,
+    digest: Digest,
+    sender: Sender,
+    channel: Recipient | None = None,
+    options: BroadcastOptions | None = None,
+) -> BroadcastReport:
+    """Broadcast a prepared digest to the active subscribers (and the channel), then close it."""
+    recipients = [Recipient(s.chat_id, s.lang) for s in await store.active_subscribers()]
+    if channel is not None:
+        recipients.append(channel)
+    report = await broadcast(store, digest.id, digest.parts_by_lang, recipients, sender, options)
+    await store.mark_digest(digest.id, "done")
+    return report
+
+
+async def resume(
+    store: Store,
+    sender: Sender,
+    channel: Recipient | None = None,
+    options: BroadcastOptions | None = None,
+) -> list[BroadcastReport]:
+    """At start-up: finish every broadcast a crash or restart interrupted.
+
+    Rows left 'sending' become 'unknown' and are listed in the report, never sent again;
+    'pending' rows are sent; chats that unsubscribed meanwhile are dropped. A digest stored but
+    never begun (no ledger rows) goes to the current subscribers and the channel.
+    """
+    reports = []
+    for stored in await store.unfinished_digests():
+        if not stored.content:
+            await store.mark_digest(stored.id, "done")
+            continue
+        digest = Digest.from_json(stored.content)
+        recovered = await store.recover_in_flight(stored.id)
+        if recovered:
+            log.warning(
+                "digest %s: %d delivery(ies) in flight at the crash", stored.id, len(recovered)
+            )
+        if not await store.deliveries(stored.id):
+            report = await send_digest(store, digest, sender, channel, options)
+        else:
+            await store.drop_unsubscribed(stored.id)
+            pending = await store.pending_deliveries(stored.id)
+            recipients = [
+                channel
+                if channel is not None and chat_id == channel.chat_id
+                else Recipient(chat_id, lang)
+                for chat_id, lang in pending.items()
+            ]
+            report = await broadcast(
+                store, digest.id, digest.parts_by_lang, recipients, sender, options
+            )
+            await store.mark_digest(stored.id, "done")
+        report.unknown[:0] = recovered
+        reports.append(report)
+    return reports
+
+
+# -- the schedule --------------------------------------------------------------------------
+
+
+def _zone(tz: str | dt.tzinfo) -> dt.tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def _slot(day: dt.date, time: dt.time, zone: dt.tzinfo) -> dt.datetime:
+    # A wall time skipped by a spring-forward change is taken with the old offset, which lands
+    # just after the gap (02:30 → 03:30); an ambiguous autumn time is its first occurrence.
+    local = dt.datetime.combine(day, time.replace(tzinfo=None), tzinfo=zone)
+    return local.astimezone(dt.UTC).astimezone(zone)
+
+
+def next_run(now: dt.datetime, weekday: int, time: dt.time, tz: str | dt.tzinfo) -> dt.datetime:
+    """The first digest moment strictly after `now`: `weekday` (Monday = 0) at `time` on the wall
+    clock of `tz`, whatever the UTC offset that day. Returned in `tz`."""
+    zone = _zone(tz)
+    local = _aware(now).astimezone(zone)
+    day = local.date() + dt.timedelta(days=(weekday - local.weekday()) % 7)
+    for week in range(3):
+        slot = _slot(day + dt.timedelta(weeks=week), time, zone)
+        if slot > now:
+            return slot
+    raise AssertionError("unreachable: a weekly slot always lies within three weeks")
+
+
+def previous_run(
+    now: dt.datetime, weekday: int, time: dt.time, tz: str | dt.tzinfo
+) -> dt.datetime:
+    """The latest digest moment at or before `now` (what start-up checks was not missed)."""
+    zone = _zone(tz)
+    local = _aware(now).astimezone(zone)
+    day = local.date() - dt.timedelta(days=(local.weekday() - weekday) % 7)
+    for week in range(3):
+        slot = _slot(day - dt.timedelta(weeks=week), time, zone)
+        if slot <= now:
+            return slot
+    raise AssertionError("unreachable: a weekly slot always lies within three weeks")
+
+
+def missed_digest_decision(last_scheduled: dt.datetime | None, now: dt.datetime) -> Decision:
+    """What start-up does about a digest moment that passed while the bot was down.
+
+    `last_scheduled` is the latest past digest moment whose digest does not exist yet (None
+    when there is none). Less than a day late: 'send' it now, once. Later than that: 'skip'
+    the week (and tell the admins) rather than send stale news. Lateness is real elapsed time,
+    so a DST change in between neither adds nor removes an hour.
+    """
+    if last_scheduled is None:
+        return "none"
+    late = _aware(now).astimezone(dt.UTC) - _aware(last_scheduled).astimezone(dt.UTC)
+    if late < dt.timedelta(0):
+        return "none"
+    return "send" if late < LATE_LIMIT else "skip"
+
+
+async def startup_decision(
+    store: Store, now: dt.datetime, weekday: int, time: dt.time, tz: str | dt.tzinfo
+) -> tuple[Decision, dt.datetime]:
+    """The missed-digest decision against the store, with the moment it is about.
+
+    A first start (no digest ever) has nothing to catch up. On 'send', prepare the digest with
+    `now=slot` so it carries the missed week's id; on 'skip', `store.skip_digest(week_id(slot))`
+    records it so the next start-up does not ask again.
+    """
+    slot = previous_run(now, weekday, time, tz)
+    if not await store.has_digests() or await store.get_digest(week_id(slot)) is not None:
+        return "none", slot
+    return missed_digest_decision(slot, now), slot
+
+
+def ptb_days(weekday: int) -> tuple[int]:
+    """Monday = 0 (datetime.weekday) as JobQueue.run_daily's `days`, which counts 0 = Sunday."""
+    if not 0 <= weekday <= 6:
+        raise ValueError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
+    return ((weekday + 1) % 7,)
+
+
+def job_time(hour: int, minute: int, tz: str | dt.tzinfo) -> dt.time:
+    """The time of day for run_daily, carrying its zone so DST never shifts the digest."""
+    return dt.time(hour, minute, tzinfo=_zone(tz))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        raise ValueError("schedule arithmetic needs aware datetimes")
+    return moment
+
+
+__all__ = [
+    "BroadcastOptions",
+    "BroadcastReport",
+    "DeliveryError",
+    "DeliveryUncertain",
+    "PermanentError",
+    "Recipient",
+    "RecipientGone",
+    "RetryLater",
+    "Sender",
+    "TransientError",
+    "broadcast",
+    "compose_now",
+    "job_time",
+    "missed_digest_decision",
+    "next_run",
+    "prepare_digest",
+    "preview_digest",
+    "previous_run",
+    "ptb_days",
+    "resume",
+    "send_digest",
+    "startup_decision",
+]

@@ -1,0 +1,138 @@
+"""Builds the bot: one Application, its services, and every handler in one ordered list.
+
+The same `build_application` serves Telegram (long polling or webhook), the console chat
+(with a request layer that never leaves the process) and the tests (against a fake Bot API
+on 127.0.0.1), so what is tested and what runs are one program.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults, JobQueue
+from telegram.request import BaseRequest
+
+from bot.service import FactService
+from bot.settings import Settings
+from bot.tg import commands, errors
+from bot.tg.context import BotData, Context, TiesApp
+from bot.tg.delivery import RetryingRateLimiter
+from bot.tg.flood import FloodLimiter
+from bot.tg.handlers import ask, callbacks, fact, inline, lang, sources, start, timeline, topics
+
+log = logging.getLogger(__name__)
+
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+# ApplicationBuilder insists on a token even when no request ever reaches Telegram.
+CONSOLE_TOKEN = "0:console"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    service: FactService | None = None,
+    concurrent_updates: bool | int = True,
+) -> TiesApp:
+    """The Application with its settings, services and handlers; not yet initialised.
+
+    `request` replaces HTTP (the console chat); `service` lends an already open fact service
+    that the caller keeps ownership of; `rate_limiter` replaces Telegram's flood limits (the
+    benchmark measures the bot, not Telegram's 30 messages a second).
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or CONSOLE_TOKEN)
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.file_api_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue[Context]())
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .concurrent_updates(concurrent_updates)
+        .post_init(open_services)
+        .post_shutdown(close_services)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request).updater(None)
+    app: TiesApp = builder.build()
+    data = app.bot_data
+    data.settings = settings
+    data.flood = FloodLimiter(settings.flood_limit)
+    data.fact_service = service
+    data.owns_service = service is None
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: TiesApp) -> None:
+    """Every handler, in order (order matters: commands before free text)."""
+    start.register(app)  # /start, deep links, /help
+    topics.register(app)  # /topics and its browsing buttons
+    sources.register(app)  # /sources
+    fact.register(app)  # /fact ID
+    timeline.register(app)  # /timeline [country]
+    lang.register(app)  # /lang en|ru
+    ask.register(app)  # /ask, private text, group mentions and replies — after the commands
+    callbacks.register(app)  # did-you-mean, related, 📄 quotes, 👍/👎
+    inline.register(app)  # @bot question in any chat
+    errors.register(app)
+
+
+async def open_services(app: TiesApp) -> None:
+    """post_init: open the fact base and publish the command menu in both languages."""
+    data = app.bot_data
+    settings = data.settings
+    if data.fact_service is None:
+        data.fact_service = await FactService.open(
+            settings.database_path, settings.knowledge_dir, settings.sources_dir
+        )
+    await app.bot.set_my_commands(commands.bot_commands("en"))
+    await app.bot.set_my_commands(commands.bot_commands("ru"), language_code="ru")
+    log.info("fact base open: %d facts", len(data.service.facts()))
+
+
+async def close_services(app: TiesApp) -> None:
+    """post_shutdown: close what post_init opened (a lent service stays open)."""
+    data = app.bot_data
+    if data.fact_service is not None and data.owns_service:
+        await data.fact_service.close()
+        data.fact_service = None
+
+
+async def start_app(app: TiesApp) -> None:
+    """Initialise and start without `run_*` (console chat, tests), running post_init as they do.
+
+    PTB calls post_init/post_shutdown only from run_polling/run_webhook; code that drives the
+    lifecycle itself must call them, or the fact service never opens.
+    """
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+    except BaseException:
+        await stop_app(app)
+        raise
+
+
+async def stop_app(app: TiesApp) -> None:
+    """The reverse of start_app: stop, shut down, then post_shutdown closes the services."""
+    try:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+    finally:
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
