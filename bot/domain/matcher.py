@@ -21,6 +21,7 @@ place when an admin adds, edits or retires a fact.
 from __future__ import annotations
 
 import heapq
+import re
 import math
 from array import array
 from bisect import bisect_left
@@ -36,21 +37,24 @@ from bot.domain.normalize import language_of
 
 Outcome = Literal["answered", "suggested", "declined"]
 
+YEAR = re.compile(r"^(19|20)\d\d$")
 UNIVERSAL = frozenset({"belarus", "minsk", "lukashenka"})
 MAX_QUESTION_TERMS = 48
 ANSWER_WEIGHT = 0.4
 UNKNOWN_WEIGHT = 1.5
 OVERVIEW_PENALTY = 0.9
 INTENT_BONUS = 0.03
+PREFIX = 5
+PREFIX_SURE = 0.8
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Where an answer, a "did you mean" and a decline part (tuned on the dev set)."""
 
-    answer: float = 0.60
+    answer: float = 0.50
     suggest: float = 0.42
-    margin: float = 0.04
+    margin: float = 0.02
     coverage_weight: float = 0.75
     # Share of the question's non-name words (weighted) a fact must account for: a trap keeps
     # the names of a real fact but asks something else about them.
@@ -65,6 +69,8 @@ class Candidate:
     fact_id: str
     score: float
     coverage: float = 0.0
+    # False when the fact misses too much of what the question asks (see Thresholds.predicate).
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class Matcher:
         self._entries: list[_Entry | None] = []
         self._slot: dict[str, int] = {}
         self._fuzzy_buckets: dict[tuple[str, int], list[str]] = {}
+        self._prefix_buckets: dict[str, list[str]] = {}
         self._fuzzy_target: dict[str, str] = {}
         for word, concept in self.lexicon.surface_terms():
             self._add_fuzzy(word, concept)
@@ -142,6 +149,8 @@ class Matcher:
             return
         self._fuzzy_target[word] = target
         self._fuzzy_buckets.setdefault((word[0], len(word)), []).append(word)
+        if len(word) >= PREFIX:
+            self._prefix_buckets.setdefault(word[:PREFIX], []).append(word)
 
     def _fact_terms(self, fact: Fact) -> tuple[set[str], set[str], list[str]]:
         terms, intents, analyse = self.lexicon.terms, self.lexicon.intents, self.lexicon.analyse
@@ -221,11 +230,14 @@ class Matcher:
         choices: list[str] = []
         for size in (len(term) - 1, len(term), len(term) + 1):
             choices += self._fuzzy_buckets.get((term[0], size), [])
-        if not choices:
-            return None, 0.0
         best = process.extractOne(term, choices, scorer=fuzz.ratio, score_cutoff=80)
         if best is None:
-            return None, 0.0
+            # Inflection: "наторговали" and "торговля" share no ending but a long stem.
+            stems = self._prefix_buckets.get(term[:PREFIX], [])
+            if not stems:
+                return None, 0.0
+            word = min(stems, key=lambda w: abs(len(w) - len(term)))
+            best = (word, 100 * PREFIX_SURE)
         target = self._fuzzy_target[best[0]]
         tid = self._term_ids.get(target)
         if tid is None or self._df[tid] < 1e-9:
@@ -298,23 +310,23 @@ class Matcher:
                 score *= OVERVIEW_PENALTY
             if entry.intents.intersection(intents):
                 score += INTENT_BONUS
-            if predicate_total and predicate / predicate_total < t.predicate:
-                score = min(score, t.answer - 0.01)
-            ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4)))
+            complete = not predicate_total or predicate / predicate_total >= t.predicate
+            ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4), complete))
         ranked.sort(key=lambda c: c.score, reverse=True)
         return lang, ranked[:limit]
 
     def _required_entities(self, terms: list[str]) -> list[list[int]] | None:
-        """Term ids a fact must hold, one group per entity the question names.
+        """Term ids a fact must hold, one group per entity or year the question names.
 
         None when the question names an entity no live fact mentions at all: nothing can answer.
         """
         groups: list[list[int]] = []
         for term in terms:
             entity = self.lexicon.entity(term)
-            if entity is None or term in UNIVERSAL:
+            # A year is as specific as a name: a fact on 2010 does not answer about 2018.
+            if (entity is None and not YEAR.match(term)) or term in UNIVERSAL:
                 continue
-            options = [term] + ([entity.country] if entity.kind == "place" else [])
+            options = [term]
             ids = [
                 self._term_ids[t]
                 for t in options
@@ -345,7 +357,7 @@ class Matcher:
             or best.score - runner_up.score >= t.margin
             or best.coverage >= t.full_coverage
         )
-        if best.score >= t.answer and clear:
+        if best.score >= t.answer and best.complete and clear:
             return Match(question, lang, "answered", best.fact_id, best.score)
         suggestions = tuple(c for c in ranked[:3] if c.score >= t.suggest)
         return Match(
