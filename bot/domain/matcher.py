@@ -21,8 +21,8 @@ place when an admin adds, edits or retires a fact.
 from __future__ import annotations
 
 import heapq
-import re
 import math
+import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
