@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.normalize import fold, key, keys, words
+from bot.domain.normalize import fold, key, keys, transliterate, words
 
 # concept: (kind, country it implies or "", surface forms)
 ENTITIES: dict[str, tuple[str, str, str]] = {
@@ -161,6 +161,10 @@ PHRASES: dict[str, str] = {
     "Xi Jinping": "xi",
     "Си Цзиньпин": "xi",
     "Abu Dhabi": "uae",
+    "Islamic Republic": "iran",
+    "heads of state": "president",
+    "de facto": "defacto",
+    "state media": "media",
     "road map": "roadmap",
     "дорожная карта": "roadmap",
     "дарожная карта": "roadmap",
@@ -180,7 +184,7 @@ PHRASES: dict[str, str] = {
 }
 
 SYNONYMS: dict[str, str] = {
-    "deal": "buy bought buys purchase purchased purchases acquire acquired procure procured sell "
+    "deal": "paid pay pays prepaid pre-paid оплат* предоплат* заплат* аплач* buy bought buys purchase purchased purchases acquire acquired procure procured sell "
     "sold sells sale sales supply supplied supplies deliver delivered delivery deliveries "
     "куп* закуп* покуп* приобр* прода* продаж* постав* набыв* купля",
     "weapon": "weapon weapons arms armament armaments munitions military-technical "
@@ -191,21 +195,21 @@ SYNONYMS: dict[str, str] = {
     "самалет* штурмавік*",
     "apc": "apc apcs carrier carriers бронетранспортер* бронетранспартер*",
     "artillery": "artillery self-propelled артиллер* самоходн* артылер*",
-    "mlrs": "mlrs рсзо рсза",
+    "mlrs": "launcher launchers пусков* установ* mlrs рсзо рсза",
     "palanez": "Palanez Polonez Polonaise Polonaize Palanets Полонез Паланэз Паланез",
     "iskander": "Iskander Искандер Іскандэр",
-    "visit": "visit visits visited visiting trip trips travel travelled traveled journey "
+    "visit": "fly flew flown быва* летал* летал ляцел* езд* побыв* наведв* visit visits visited visiting trip trips travel travelled traveled journey "
     "tour визит* посет* поездк* съезд* ездил* побыва* наведа* візіт* паездк* прилет* прилёт*",
-    "meet": "meet met meeting meetings talks talk host hosted hosting receive received "
+    "meet": "audience аудиенц* аўдыенц* sit meet met meeting meetings talks talk host hosted hosting receive received "
     "встреч* переговор* принима* принял* сустрэ* сустрака* перамов*",
-    "trade": "trade traded trading turnover commerce товарооборот* торгов* торговл* гандал* "
+    "trade": "наторг* гандлява* trade traded trading turnover commerce товарооборот* торгов* торговл* гандал* "
     "гандл* тавараабарот*",
     "export": "export exports exported экспорт* вывоз* экспарт*",
-    "loan": "loan loans lend lent lending borrow borrowed money credit займ* заем* заём* "
+    "loan": "bail bailed bailout loan loans lend lent lending borrow borrowed money credit займ* заем* заём* "
     "кредит* одолж* деньг* денег* грош* пазык*",
     "gas": "gas газ газа газу газом газе газавы газов*",
     "oil": "oil нефт* нафт*",
-    "treaty": "treaty treaties agreement agreements accord accords pact договор* соглашен* "
+    "treaty": "document documents документ* дакумент* treaty treaties agreement agreements accord accords pact договор* соглашен* "
     "пагаднен* дагавор*",
     "embassy": "embassy embassies посольств* амбасад* пасольств*",
     "diplomatic": "diplomatic diplomacy дипломат* дыпламат*",
@@ -217,20 +221,20 @@ SYNONYMS: dict[str, str] = {
     "reconstruction": "reconstruction rebuild rebuilding restore restoration restoring "
     "repopulate восстанов* реконструк* отстро* аднаўл* аднаўлен*",
     "surplus": "surplus профицит* сальдо прафіцыт*",
-    "record": "record highest peak maximum рекорд* максимал* рэкорд*",
+    "record": "пик* пика пік* record highest peak maximum рекорд* максимал* рэкорд*",
     "share": "share percent percentage proportion доля доли долю процент* працэнт*",
     "sanctions": "sanction sanctions санкци* санкцы*",
-    "nuclear": "nuclear ядерн* ядзерн*",
+    "nuclear": "warhead warheads боеголов* баегалоў* nuclear ядерн* ядзерн*",
     "power": "power власт* улад*",
     "author": "author authors wrote written writer analyst автор* написа* аўтар*",
-    "president": "president presidents президент* прэзідэнт*",
-    "critic": "criticize criticise criticized criticised criticism critic critical denounce "
+    "president": "leader leaders head heads руковод* лидер* кіраўнік* president presidents президент* прэзідэнт*",
+    "critic": "angry upset displeased displeasure oppose opposes protest недовол* недавол* возмущ* претенз* criticize criticise criticized criticised criticism critic critical denounce "
     "denunciation критик* критиков* осужд* крытык*",
     "help": "help helped helps assist assistance support helping помог* помощ* помоч* "
     "поддерж* дапамаг* дапамог*",
     "company": "company companies firm firms contractor contractors компани* подрядчик* кампані*",
     "construction": "construction builder builders building строител* строительн* будаўн*",
-    "city": "city cities town towns город* горад*",
+    "city": "гарад* city cities town towns город* горад*",
     "war": "war wars conflict conflicts войн* конфликт* вайн* канфлікт*",
     "threefold": "threefold three-fold tripled triple втрое трехкратн* трёхкратн* утрая",
     "sixfold": "sixfold six-fold шестикратн* вшестеро",
@@ -244,6 +248,49 @@ SYNONYMS: dict[str, str] = {
     "firefighting": "firefighting fire-fighting пожарн* пажарн*",
     "first": "first первый первая впервые першы",
     "ten": "ten 10 десять десяти дзесяць",
+    "january": "january январь январе января студзен*",
+    "february": "february февраль феврале февраля лют* лютага",
+    "march": "march март марте марта сакавік*",
+    "april": "april апрель апреле апреля красавік*",
+    "may": "май мае мая травен* траўн* травн*",
+    "june": "june июнь июне июня чэрвен* червен* чэрвень",
+    "july": "july июль июле июля ліпен* липен*",
+    "august": "august август августе августа жнівен* жнивен* жнівень",
+    "september": "september сентябрь сентябре сентября верасен* верасн*",
+    "october": "october октябрь октябре октября кастрычнік* кастрычник*",
+    "november": "november ноябрь ноябре ноября лістапад* листапад*",
+    "december": "december декабрь декабре декабря снежан* снежн*",
+    "sign": "оформ* заключ* signed sign signed signing signature подпис* подписа* падпіса* падпіс*",
+    "relations": "relation relations relationship relationships ties tie bilateral отношени* "
+    "связ* стасунк* адносін* адносин* двусторон* двухбаков*",
+    "begin": "begin began begun start started starting launch launched initiate начал* нача* "
+    "пачал* пачат* запуст*",
+    "friend": "friend friends friendly friendship друг* друж* дружб* сябр* сяброў*",
+    "personal": "personal personally chemistry rapport bond личн* асабіст* хими*",
+    "supply": "shipment shipments shipped ship send sent отправ* пастаўл* адправ*",
+    "resume": "resume resumed resumption restart restarted again возобнов* снова аднав* зноў",
+    "stop": "stop stopped halt halted cease ceased suspend suspended freeze frozen "
+    "прекрат* прекрати* остановл* приостанов* спын* прыпын*",
+    "reason": "reason reasons motive motives motivation motivations rationale purpose point "
+    "goal aim причин* мотив* цель цели прычын* матыв* мэт*",
+    "produce": "produce produced production manufacture manufacturing make made joint jointly "
+    "производ* выпуск* совместн* вытворч* сумесн*",
+    "price": "price prices cost costs стоимост* цен* кошт*",
+    "dependence": "dependence dependent dependency reliant reliance depend зависим* залежн*",
+    "west": "west western westerners запад* захад*",
+    "isolate": "isolate isolation isolated изоляц* изолир* ізаляц*",
+    "modernize": "modernize modernise modernized modernised modernization upgrade upgraded "
+    "модерниз* мадэрніз*",
+    "media": "media tv television press propaganda сми телевид* тв медиа прапаганд* пропаганд*",
+    "growth": "grow grew grown growth increase increased rise rose risen jump jumped climb "
+    "climbed рост* вырос* увелич* выраст* павялич* рос*",
+    "neutral": "neutral neutrality sides side нейтрал* нейтральн*",
+    "interest": "interest interests interested care cares интерес* заинтерес* цікав* зацікав*",
+    "defacto": "unofficial informal de-facto фактическ* неофициальн* неафіцыйн*",
+    "priority": "priority priorities main key главн* приоритет* галоўн* прыярытэт*",
+    "blockade": "blockade logistics logistical logistically блокад* логистик* лагістык* блакад*",
+    "partner": "partner partners partnership партнер* партнёр* партнёр* партнэр*",
+    "signal": "signal signals signalling signaling message сигнал* сігнал*",
     "article": "article articles analysis piece commentary report статья статьи статью стат* "
     "анализ* материал* артыкул*",
     "motto": "motto slogan maxim principle девиз* лозунг* принцип* дэвіз*",
@@ -254,9 +301,10 @@ SYNONYMS: dict[str, str] = {
 # "when" phrasing from a "why" one.
 INTENTS: dict[str, str] = {
     "why": "why почему зачем отчего чаму навошта",
-    "when": "when когда калі",
+    "when": "when date dates day days month year когда дата даты числа числах месяце месяц "
+    "калі чыслах чысла дата даты месяцы",
     "who": "who whom whose кто кого кому кем хто каго каму кім",
-    "amount": "many much сколько колькі",
+    "amount": "many much mny size number amount сколько колькі сумма",
     "where": "where где куда дзе куды",
 }
 
@@ -269,16 +317,19 @@ STOPWORDS = set(
         so than then after before during also not no yes but if get got know tell please give over
         show say said let like just ever still very really s t d ll re ve m o y what's when's
         who's how's whats hello hi hey hiya greetings thanks thank thx ty cheers ok okay bye
-        good morning evening afternoon night dear bot year years
+        good morning evening afternoon night dear bot year years date dates day days month
+        months mny exactly approximately roughly please did else besides other others
         что когда где кто кого кому кем чем чего как какой какая какие каков какова каково
         каких какого каким сколько ли был была были было быть есть это этот эта эти этого его
         ее её их он она они мы вы я ты же бы не ни да нет при между зачем почему в во на и или
         а но по о об от до за из к ко у с со для под над про также ещё еще уже ли ведь вот тот
         та те то привет здравствуйте здравствуй спасибо благодарю пожалуйста пока добрый доброе
-        день утро вечер год года году годах годы лет
+        день утро вечер год года году годах годы лет дата даты
+        числа числах месяц месяце точно примерно такая такой такие вдруг ещё еще другие другой
         што калі дзе хто каго як які якая якія колькі ці гэта гэты гэтая яго яе іх ён яна яны
         мы вы я ты б не ні так але па аб пра ад да за з са для пад над чаму навошта вітаю
-        прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было год гады гадоў"""
+        прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было год гады гадоў годзе гадах
+        года паміж якім якіх якую чыслах чысла дата месяцы такая вельмі адкуль яшчэ іншыя"""
     ).split()
 )
 
@@ -318,7 +369,7 @@ class Lexicon:
 
     def _add(self, form: str, concept: str) -> None:
         if form.endswith("*"):
-            self._prefixes.append((key(fold(form[:-1])), concept))
+            self._prefixes.append((transliterate(fold(form[:-1])), concept))
         else:
             for k in keys(form):
                 self._exact.setdefault(k, concept)

@@ -82,6 +82,11 @@ def _stem_en(word: str) -> str:
     return word
 
 
+def transliterate(word: str) -> str:
+    """Latin letters for a folded word, without stemming (for prefixes of word families)."""
+    return word.translate(_TRANSLIT_TABLE)
+
+
 @lru_cache(maxsize=65536)
 def key(word: str) -> str:
     """The comparable key of one folded word."""
