@@ -55,7 +55,7 @@ class Thresholds:
     answer: float = 0.50
     suggest: float = 0.42
     margin: float = 0.02
-    coverage_weight: float = 0.75
+    coverage_weight: float = 0.8
     # Share of the question's non-name words (weighted) a fact must account for: a trap keeps
     # the names of a real fact but asks something else about them.
     predicate: float = 0.45
