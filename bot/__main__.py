@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = ksub.add_parser("export", help="write the database back as fact files")
     export.add_argument("dir", nargs="?", type=Path, help="target folder (default: KNOWLEDGE_DIR)")
     ops.add_parsers(sub)  # backup, restore, health, doctor
+    add_digest_parser(sub)
     return parser
 
 
@@ -172,6 +173,40 @@ async def cmd_knowledge(settings: Settings, args: argparse.Namespace) -> int:
         await store.close()
 
 
+def add_digest_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    digest = sub.add_parser("digest", help="the weekly digest, offline")
+    digest.add_argument(
+        "--preview",
+        action="store_true",
+        required=True,
+        help="print, as plain text, the digest that would go out now",
+    )
+    digest.add_argument("--lang", choices=("en", "ru"), default="en", help="edition to print")
+
+
+async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    """Show what the weekly job would send now, without Telegram and without storing it."""
+    import datetime as dt
+
+    from bot.broadcast import preview_digest
+
+    service = await FactService.open(
+        settings.database_path, settings.knowledge_dir, settings.sources_dir
+    )
+    try:
+        now = dt.datetime.now(settings.zone)
+        digest = await preview_digest(service.store, service.facts(), service.composer, now)
+    finally:
+        await service.close()
+    parts = digest.parts(args.lang, "text")
+    for number, part in enumerate(parts, 1):
+        if len(parts) > 1:
+            print(f"──── message {number} of {len(parts)} ────")
+        print(part)
+        print()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":  # reports invalid settings itself instead of stopping at them
@@ -189,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": ops.cmd_backup,
         "restore": ops.cmd_restore,
         "health": ops.cmd_health,
+        "digest": cmd_digest,
     }
     return asyncio.run(handlers[args.command](settings, args))
 

@@ -62,10 +62,11 @@ class FactService:
                 await sync_knowledge(store, knowledge, texts)
             facts = await store.facts(include_retired=True)
             sources = await store.sources()
+            return cls(store, texts, facts, sources)
         except BaseException:
+            # aiosqlite's worker thread would otherwise keep the process alive.
             await store.close()
             raise
-        return cls(store, texts, facts, sources)
 
     async def close(self) -> None:
         await self.store.close()

@@ -328,21 +328,30 @@ def fact_block(
     if updated:
         title += f" {_italic('(' + t['updated'] + ')', fmt)}"
     block = f"{title}\n{composer.answer(fact, lang, fmt)}"
+    if utf16_len(block) <= budget:
+        return block
     answer = fact.answer_in(lang)
     sources = fact.sources
-    while utf16_len(block) > budget:
-        if answer:
-            excess = utf16_len(block) - budget
-            answer = answer[: max(0, len(answer) - excess - 1)].rstrip()
-            text = f"{answer}…" if answer else ""
-        elif len(sources) > 1:
-            sources = sources[:-1]
-            text = ""
-        else:
-            return title
+
+    def shortened(length: int) -> str:
+        text = answer[:length].rstrip()
+        text = f"{text}…" if text else ""
         shorter = fact.with_changes(answer={lang: text, "en": text}, sources=sources)
-        block = f"{title}\n{composer.answer(shorter, lang, fmt)}"
-    return block
+        return f"{title}\n{composer.answer(shorter, lang, fmt)}"
+
+    while utf16_len(shortened(0)) > budget:
+        if len(sources) <= 1:
+            return title
+        sources = sources[:-1]
+    # The longest beginning of the answer that still fits; escaping makes it no simple sum.
+    low, high = 0, len(answer)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if utf16_len(shortened(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return shortened(low)
 
 
 __all__ = [

@@ -10,6 +10,7 @@ ending in `*` matches every word whose key starts with that form's key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain.normalize import fold, key, keys, transliterate, words
 
@@ -334,6 +335,15 @@ STOPWORDS = set(
 )
 
 
+_SEPARATOR = "zzsepzz"
+
+
+class Analysis(NamedTuple):
+    surface: list[str]  # content word keys as written, before synonyms are folded
+    terms: list[str]  # content terms: phrases joined, synonyms folded
+    intents: list[str]  # markers such as "?why" for the question words
+
+
 @dataclass(frozen=True)
 class Entity:
     concept: str
@@ -393,12 +403,26 @@ class Lexicon:
                 self._words[word] = info
         return info
 
-    def analyse(self, text: str) -> tuple[list[str], list[str]]:
-        """(content word keys as written, content terms) of a text, in one pass.
+    def analyse_many(self, texts: list[str]) -> list[Analysis]:
+        """Analyse several texts at once: one normalisation pass over all of them is much
+        cheaper than one per text when a fact with dozens of phrasings is indexed."""
+        joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
+        out: list[Analysis] = []
+        group: list[str] = []
+        for word in [*words(joined), _SEPARATOR]:
+            if word == _SEPARATOR:
+                out.append(self._analyse_words(group))
+                group = []
+            else:
+                group.append(word)
+        return out
 
-        Terms have phrases joined and synonyms folded; both lists drop filler words.
-        """
-        raw = [self._info(w) for w in words(text)]
+    def analyse(self, text: str) -> Analysis:
+        """(content word keys as written, content terms, intents) of one text."""
+        return self.analyse_many([text])[0]
+
+    def _analyse_words(self, folded: list[str]) -> Analysis:
+        raw = [self._info(w) for w in folded]
         surface: list[str] = []
         terms: list[str] = []
         i = 0
@@ -420,19 +444,12 @@ class Lexicon:
                 surface.append(k)
                 terms.append(term)
             i += 1
-        return surface, terms
+        intents = sorted({self._intents[w] for w in folded if w in self._intents})
+        return Analysis(surface, terms, intents)
 
     def terms(self, text: str) -> list[str]:
         """The content terms of a text: phrases joined, synonyms folded, filler words dropped."""
-        return self.analyse(text)[1]
-
-    def surface(self, text: str) -> list[str]:
-        """The content word keys of a text as written, before synonyms are folded."""
-        return self.analyse(text)[0]
-
-    def intents(self, text: str) -> list[str]:
-        """Markers such as "?why" for the question words a text contains."""
-        return sorted({self._intents[w] for w in fold(text).split() if w in self._intents})
+        return self.analyse(text).terms
 
     def entity(self, term: str) -> Entity | None:
         return self.entities.get(term)

@@ -153,18 +153,17 @@ class Matcher:
             self._prefix_buckets.setdefault(word[:PREFIX], []).append(word)
 
     def _fact_terms(self, fact: Fact) -> tuple[set[str], set[str], list[str]]:
-        terms, intents, analyse = self.lexicon.terms, self.lexicon.intents, self.lexicon.analyse
-        phrasings: list[str] = []
+        questions = [q for qs in fact.questions.values() for q in qs]
+        named = [*fact.keywords, *fact.aliases]
+        answers = list(fact.answer.values())
+        analysed = self.lexicon.analyse_many([*questions, *named, *answers])
+        phrasings = [" ".join(a.intents + a.surface) for a in analysed[: len(questions)]]
         strong: set[str] = set()
-        for question in (q for qs in fact.questions.values() for q in qs):
-            surface, found = analyse(question)
-            phrasings.append(" ".join(intents(question) + surface))
-            strong.update(found)
-        for text in (*fact.keywords, *fact.aliases):
-            strong.update(terms(text))
+        for a in analysed[: len(questions) + len(named)]:
+            strong.update(a.terms)
         weak: set[str] = {fact.country}
-        for text in fact.answer.values():
-            weak.update(terms(text))
+        for a in analysed[len(questions) + len(named) :]:
+            weak.update(a.terms)
         for term in list(strong | weak):
             entity = self.lexicon.entity(term)
             if entity is not None and entity.country:
@@ -184,9 +183,7 @@ class Matcher:
             weak=array("i", sorted(self._term_id(t) for t in weak)),
             phrasings="\n".join(phrasings),
             overview=fact.topic == "overview",
-            intents=frozenset(
-                i for q in fact.questions.values() for p in q for i in self.lexicon.intents(p)
-            ),
+            intents=frozenset(i for p in phrasings for i in p.split() if i.startswith("?")),
         )
         for tids, weight, postings in (
             (entry.strong, 1.0, self._postings),
@@ -258,7 +255,8 @@ class Matcher:
     def rank(self, question: str, limit: int = 10) -> tuple[str, list[Candidate]]:
         """The question's language and its best facts, entity-compatible, best first."""
         lang = language_of(question)
-        terms = list(dict.fromkeys(self.lexicon.terms(question[:4096])))[:MAX_QUESTION_TERMS]
+        analysis = self.lexicon.analyse(question[:4096])
+        terms = list(dict.fromkeys(analysis.terms))[:MAX_QUESTION_TERMS]
         if not terms or not self._slot:
             return lang, []
         required = self._required_entities(terms)
@@ -290,8 +288,8 @@ class Matcher:
             rarest = min(deferred, key=lambda d: self._df[d[0]])
             scores = dict.fromkeys(self._postings[rarest[0]][: self._common * 2], 0.0)
         pool = heapq.nlargest(max(limit * 4, 40), scores.items(), key=lambda kv: kv[1])
-        intents = self.lexicon.intents(question[:4096])
-        query = " ".join(intents + self.lexicon.surface(question[:4096]))
+        intents = analysis.intents
+        query = " ".join(intents + analysis.surface)
         ranked: list[Candidate] = []
         t = self.thresholds
         for slot, partial in pool:

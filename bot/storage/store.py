@@ -435,15 +435,16 @@ class Store:
     # -- digest: the delivery ledger ---------------------------------------------------
 
     async def add_deliveries(self, digest_id: str, chat_ids: Iterable[int]) -> int:
-        """One 'pending' row per (digest, chat); existing rows are left as they are."""
-        now = utcnow()
-        async with self.transaction() as conn:
-            cur = await conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (digest_id, chat_id, state, updated_at)"
-                " VALUES (?, ?, 'pending', ?)",
-                [(digest_id, chat_id, now) for chat_id in chat_ids],
-            )
-            return max(int(cur.rowcount), 0)
+        """One 'pending' row per (digest, chat); existing rows are left as they are.
+
+        One statement, so it is atomic without a transaction of its own.
+        """
+        changed = await self._change(
+            "INSERT OR IGNORE INTO deliveries (digest_id, chat_id, state, updated_at)"
+            " SELECT ?, value, 'pending', ? FROM json_each(?)",
+            (digest_id, utcnow(), json.dumps([int(c) for c in chat_ids])),
+        )
+        return max(changed, 0)
 
     async def deliveries(self, digest_id: str) -> list[Delivery]:
         rows = await self._all(
@@ -514,56 +515,46 @@ class Store:
         Telegram has no idempotency key, so a send that was under way may have been delivered;
         a second copy would be worse than a delivery nobody can confirm.
         """
-        async with self.transaction() as conn:
-            rows = await _rows(
-                conn,
-                "SELECT chat_id FROM deliveries WHERE digest_id = ? AND state = 'sending'"
-                " ORDER BY chat_id",
-                (digest_id,),
-            )
-            await conn.execute(
-                "UPDATE deliveries SET state = 'unknown', updated_at = ?,"
-                " error = 'in flight when the bot stopped'"
-                " WHERE digest_id = ? AND state = 'sending'",
-                (utcnow(), digest_id),
-            )
-        return [int(r["chat_id"]) for r in rows]
+        return await self._returning(
+            "UPDATE deliveries SET state = 'unknown', updated_at = ?,"
+            " error = 'in flight when the bot stopped'"
+            " WHERE digest_id = ? AND state = 'sending' RETURNING chat_id",
+            (utcnow(), digest_id),
+        )
 
     async def drop_unsubscribed(self, digest_id: str) -> list[int]:
         """Pending rows of chats that unsubscribed or were deactivated since the digest began."""
-        async with self.transaction() as conn:
-            rows = await _rows(
-                conn,
-                "SELECT d.chat_id FROM deliveries d JOIN subscribers s ON s.chat_id = d.chat_id"
-                " WHERE d.digest_id = ? AND d.state = 'pending' AND s.active = 0"
-                " ORDER BY d.chat_id",
-                (digest_id,),
-            )
-            for r in rows:
-                await conn.execute(
-                    "UPDATE deliveries SET state = 'deactivated', error = 'unsubscribed',"
-                    " updated_at = ? WHERE digest_id = ? AND chat_id = ?",
-                    (utcnow(), digest_id, r["chat_id"]),
-                )
-        return [int(r["chat_id"]) for r in rows]
+        return await self._returning(
+            "UPDATE deliveries SET state = 'deactivated', error = 'unsubscribed', updated_at = ?"
+            " WHERE digest_id = ? AND state = 'pending'"
+            " AND chat_id IN (SELECT chat_id FROM subscribers WHERE active = 0)"
+            " RETURNING chat_id",
+            (utcnow(), digest_id),
+        )
+
+    async def _returning(self, sql: str, params: Iterable[Any]) -> list[int]:
+        # One statement (SQLite 3.35+): atomic, and committed once its rows are read.
+        async with self._conn.execute(sql, tuple(params)) as cur:
+            rows = await cur.fetchall()
+        return sorted(int(r[0]) for r in rows)
 
     # -- digest: what happened in a window ---------------------------------------------
 
     async def answered_counts(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-        """How often each fact was given as an answer in [start, end): "most asked"."""
+        """How often each fact was given as an answer in [start, end]: "most asked"."""
         rows = await self._all(
             "SELECT fact_id, COUNT(*) AS n FROM query_log WHERE outcome = 'answered'"
-            " AND fact_id IS NOT NULL AND at >= ? AND at < ? GROUP BY fact_id",
+            " AND fact_id IS NOT NULL AND at >= ? AND at <= ? GROUP BY fact_id",
             (_utc_text(start), _utc_text(end)),
         )
         return {r["fact_id"]: int(r["n"]) for r in rows}
 
     async def changed_facts(self, start: dt.datetime, end: dt.datetime) -> dict[str, str]:
-        """Facts with a revision in [start, end): 'added' if one of them created the fact,
+        """Facts with a revision in [start, end]: 'added' if one of them created the fact,
         else 'changed'. Retired facts are included; the digest drops what is not live."""
         rows = await self._all(
             "SELECT fact_id, MAX(before IS NULL) AS added FROM revisions"
-            " WHERE at >= ? AND at < ? GROUP BY fact_id ORDER BY fact_id",
+            " WHERE at >= ? AND at <= ? GROUP BY fact_id ORDER BY fact_id",
             (_utc_text(start), _utc_text(end)),
         )
         return {r["fact_id"]: "added" if r["added"] else "changed" for r in rows}
