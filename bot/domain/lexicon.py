@@ -274,7 +274,7 @@ SYNONYMS: dict[str, str] = {
     "прекрат* прекрати* остановл* приостанов* спын* прыпын*",
     "reason": "reason reasons motive motives motivation motivations rationale purpose point "
     "goal aim причин* мотив* цель цели прычын* матыв* мэт*",
-    "produce": "produce produced production manufacture manufacturing make made joint jointly "
+    "produce": "product products goods produce produced production manufacture manufacturing make made joint jointly "
     "производ* выпуск* совместн* вытворч* сумесн*",
     "price": "price prices cost costs стоимост* цен* кошт*",
     "dependence": "dependence dependent dependency reliant reliance depend зависим* залежн*",
@@ -319,18 +319,18 @@ STOPWORDS = set(
         show say said let like just ever still very really s t d ll re ve m o y what's when's
         who's how's whats hello hi hey hiya greetings thanks thank thx ty cheers ok okay bye
         good morning evening afternoon night dear bot year years date dates day days month
-        months mny exactly approximately roughly please did else besides other others
+        months mny exactly approximately roughly please did else besides other others time now today
         что когда где кто кого кому кем чем чего как какой какая какие каков какова каково
         каких какого каким сколько ли был была были было быть есть это этот эта эти этого его
         ее её их он она они мы вы я ты же бы не ни да нет при между зачем почему в во на и или
         а но по о об от до за из к ко у с со для под над про также ещё еще уже ли ведь вот тот
         та те то привет здравствуйте здравствуй спасибо благодарю пожалуйста пока добрый доброе
         день утро вечер год года году годах годы лет дата даты
-        числа числах месяц месяце точно примерно такая такой такие вдруг ещё еще другие другой
+        числа числах месяц месяце точно примерно такая такой такие вдруг ещё еще другие другой сейчас сегодня
         што калі дзе хто каго як які якая якія колькі ці гэта гэты гэтая яго яе іх ён яна яны
         мы вы я ты б не ні так але па аб пра ад да за з са для пад над чаму навошта вітаю
         прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было год гады гадоў годзе гадах
-        года паміж якім якіх якую чыслах чысла дата месяцы такая вельмі адкуль яшчэ іншыя"""
+        года паміж якім якіх якую чыслах чысла дата месяцы такая вельмі адкуль яшчэ іншыя цяпер сёння"""
     ).split()
 )
 

@@ -62,6 +62,7 @@ class Thresholds:
     # A fact that accounts for this much of the question needs no margin: a close runner-up
     # is then another fact on the same subject, not a sign the question is about something else.
     full_coverage: float = 0.9
+    rivals: int = 2
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class Matcher:
         self._weak_postings: list[array] = []  # slots where it is only in the answers
         self._entries: list[_Entry | None] = []
         self._slot: dict[str, int] = {}
+        self._recency: dict[str, int] = {}  # fact date as an ordinal, to order equal scores
         self._fuzzy_buckets: dict[tuple[str, int], list[str]] = {}
         self._prefix_buckets: dict[str, list[str]] = {}
         self._fuzzy_target: dict[str, str] = {}
@@ -194,11 +196,13 @@ class Matcher:
                 postings[tid].append(slot)
         self._entries.append(entry)
         self._slot[fact.id] = slot
+        self._recency[fact.id] = fact.starts.toordinal()
 
     def remove(self, fact_id: str) -> None:
         slot = self._slot.pop(fact_id, None)
         if slot is None:
             return
+        del self._recency[fact_id]
         entry = self._entries[slot]
         assert entry is not None
         for tids, weight, postings in (
@@ -227,7 +231,8 @@ class Matcher:
         choices: list[str] = []
         for size in (len(term) - 1, len(term), len(term) + 1):
             choices += self._fuzzy_buckets.get((term[0], size), [])
-        best = process.extractOne(term, choices, scorer=fuzz.ratio, score_cutoff=80)
+        found = process.extractOne(term, choices, scorer=fuzz.ratio, score_cutoff=86)
+        best: tuple[str, float] | None = (found[0], found[1]) if found else None
         if best is None:
             # Inflection: "наторговали" and "торговля" share no ending but a long stem.
             stems = self._prefix_buckets.get(term[:PREFIX], [])
@@ -310,7 +315,8 @@ class Matcher:
                 score += INTENT_BONUS
             complete = not predicate_total or predicate / predicate_total >= t.predicate
             ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4), complete))
-        ranked.sort(key=lambda c: c.score, reverse=True)
+        # Equal scores: the more recent fact first, then a stable order by id.
+        ranked.sort(key=lambda c: (-c.score, -self._recency[c.fact_id], c.fact_id))
         return lang, ranked[:limit]
 
     def _required_entities(self, terms: list[str]) -> list[list[int]] | None:
@@ -349,12 +355,10 @@ class Matcher:
                 reason="no fact covers this question",
             )
         best = ranked[0]
-        runner_up = ranked[1] if len(ranked) > 1 else None
-        clear = (
-            runner_up is None
-            or best.score - runner_up.score >= t.margin
-            or best.coverage >= t.full_coverage
-        )
+        rivals = [c for c in ranked[1:] if best.score - c.score < t.margin]
+        # One close rival that also covers the question is a second fact on the same subject;
+        # several mean the question is too broad to pick one ("Lukashenka").
+        clear = not rivals or (best.coverage >= t.full_coverage and len(rivals) <= t.rivals)
         if best.score >= t.answer and best.complete and clear:
             return Match(question, lang, "answered", best.fact_id, best.score)
         suggestions = tuple(c for c in ranked[:3] if c.score >= t.suggest)

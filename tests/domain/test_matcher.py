@@ -269,18 +269,18 @@ OFF_TOPIC = [
     "Сколько стоит билет на поезд до Москвы?",
     "Які сёння дзень?",
     "Дзе купіць квіткі ў тэатр?",
+    "What is the weather in Minsk?",
+    "What's the weather like in Minsk today?",
+    "What time is it?",
     # Known misses of the current engine, kept visible (a strict xfail fails once fixed):
-    _known_miss(
-        "What is the weather in Minsk?",
-        "'weather' is taken for a typo of 'watcher' (Belarus-watchers) and answered",
-    ),
-    _known_miss(
-        "What's the weather like in Minsk today?",
-        "'weather' read as 'watcher' again; suggests by-author-government-eyes (7d1471c)",
-    ),
-    _known_miss("What time is it?", "answered with by-no-time-for-signalling"),
     _known_miss("Who wrote War and Peace?", "'wrote' suggests the source-author facts"),
 ]
+
+
+def test_a_question_naming_only_a_place_is_never_answered(matcher: Matcher) -> None:
+    # Only "Tehran" is left once filler words go: at most a "did you mean", never an answer.
+    match = matcher.match("what time is it in tehran now")
+    assert match.outcome != "answered", match
 
 
 @pytest.mark.parametrize("question", OFF_TOPIC)
