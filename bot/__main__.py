@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot import ops
 from bot.domain.evidence import SourceTexts
@@ -46,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (.env)")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser(
+        "run",
+        help="run the Telegram bot (long polling, or webhook with WEBHOOK_URL); with no token,"
+        " chat with it in the console",
+    )
 
     ask = sub.add_parser("ask", help="answer a question from the fact base, offline")
     ask.add_argument(
@@ -207,6 +214,45 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM: PTB's run_* stop polling or the webhook server, let handlers
+    finish, then post_shutdown closes the database."""
+    from telegram import Update
+
+    from bot.tg.app import build_application
+    from bot.tg.console import run_console
+
+    if not settings.token:
+        try:
+            return asyncio.run(run_console(settings))
+        except KeyboardInterrupt:
+            print()
+            return 0
+    app = build_application(settings)
+    if settings.webhook_url:
+        path = urlsplit(settings.webhook_url).path.lstrip("/")
+        logging.getLogger(__name__).info(
+            "webhook mode: listening on %s:%d/%s",
+            settings.webhook_listen,
+            settings.webhook_port,
+            path,
+        )
+        # PTB checks X-Telegram-Bot-Api-Secret-Token against secret_token on every request.
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    else:
+        logging.getLogger(__name__).info("long polling mode")
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "doctor":  # reports invalid settings itself instead of stopping at them
@@ -218,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"setting {problem}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command == "run":
+        return cmd_run(settings)
     handlers = {
         "ask": cmd_ask,
         "knowledge": cmd_knowledge,

@@ -7,18 +7,23 @@ a row in the delivery ledger, claimed as 'sending' (and committed) before the se
 to the admins: a duplicate in someone's chat is worse than one uncertain delivery.
 
 Nothing here imports Telegram. The Telegram edge supplies a `Sender` that maps Bot API errors
-onto the exceptions below (Forbidden, "chat not found" → RecipientGone; RetryAfter →
-RetryLater; 5xx, NetworkError and connect timeouts → TransientError; other BadRequest →
-PermanentError; a read timeout, after the request may have reached Telegram → DeliveryUncertain).
-Rate limiting is PTB's AIORateLimiter's job; this module only honours RetryLater.
+onto the exceptions below: Forbidden, "chat not found" → RecipientGone; RetryAfter →
+RetryLater; a 5xx answer, or a NetworkError whose cause shows the request never left (connect
+error or connect timeout) → TransientError; any other BadRequest → PermanentError; a read
+timeout or a connection dropped after the request went out → DeliveryUncertain, because
+Telegram may have delivered it. Rate limiting is PTB's AIORateLimiter's job; this module only
+honours RetryLater.
 
-The job's flow, all idempotent so a double trigger or a restart cannot send twice:
+The job's flow, all idempotent so a double trigger or a restart cannot send twice (`now` is
+aware and in DIGEST_TZ, since the ISO week of the digest is the one on the local calendar):
 
     digest = await prepare_digest(store, service.facts(), service.composer, now)
     report = await send_digest(store, digest, sender, channel=Recipient(channel_id))
-    # at start-up, before scheduling:
+    # at start-up, before scheduling the weekly job:
     reports = await resume(store, sender, channel=Recipient(channel_id))
     decision, slot = await startup_decision(store, now, weekday, time, tz)
+    # 'send': prepare_digest(..., now=slot) then send_digest; 'skip': store.skip_digest(
+    # week_id(slot)) and tell the admins.
 
 Give the broadcast a Store of its own (`await Store.open(settings.database_path)`): ledger
 writes are single autocommit statements, and on a connection shared with handlers one of them

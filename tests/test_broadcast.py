@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -686,3 +691,42 @@ async def test_startup_decision_against_the_store(store: Store) -> None:
     assert week_id(SLOT) == "2026-W48"
     await store.skip_digest(week_id(SLOT))
     assert await startup_decision(store, two_days_late, 0, NINE, MINSK) == ("none", SLOT)
+
+
+# -- tiesbot digest --preview --------------------------------------------------------------
+
+
+def test_the_preview_command_prints_the_digest_offline_and_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    database = tmp_path / "tiesbot.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGEST_"))}
+    env |= {
+        "DATABASE_PATH": str(database),
+        "KNOWLEDGE_DIR": str(root / "knowledge"),
+        "SOURCES_DIR": str(root / "knowledge" / "articles"),
+    }
+
+    def preview(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "--env-file", str(tmp_path / "none.env"), *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+            check=False,
+        )
+
+    russian = preview("digest", "--preview", "--lang", "ru")
+    assert russian.returncode == 0, russian.stderr
+    assert "дайджест недели" in russian.stdout
+    assert "<b>" not in russian.stdout  # plain text, not Telegram HTML
+    assert russian.stdout.rstrip().endswith("отправьте /unsubscribe.")
+    english = preview("digest", "--preview")
+    assert english.returncode == 0, english.stderr
+    assert "weekly digest" in english.stdout
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM digests").fetchone() == (0,)

@@ -7,6 +7,7 @@ who, when, before and after.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -76,6 +77,9 @@ class Store:
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._conn = conn
         self.path = path
+        # One connection serves every concurrent handler: a write must never run inside
+        # another task's open transaction (nor BEGIN inside one), so writes take turns.
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path, migrate_to: int = LATEST) -> Store:
@@ -122,13 +126,14 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One atomic unit of work; rolled back on any exception, cancellation included."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        await self._conn.execute("COMMIT")
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
 
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         async with self._conn.execute(sql, tuple(params)) as cur:
@@ -314,7 +319,7 @@ class Store:
     # would collide).
 
     async def _change(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._conn.execute(sql, tuple(params)) as cur:
+        async with self._write_lock, self._conn.execute(sql, tuple(params)) as cur:
             return int(cur.rowcount)
 
     async def subscribe(self, chat_id: int, kind: str = "private") -> bool:
@@ -534,7 +539,7 @@ class Store:
 
     async def _returning(self, sql: str, params: Iterable[Any]) -> list[int]:
         # One statement (SQLite 3.35+): atomic, and committed once its rows are read.
-        async with self._conn.execute(sql, tuple(params)) as cur:
+        async with self._write_lock, self._conn.execute(sql, tuple(params)) as cur:
             rows = await cur.fetchall()
         return sorted(int(r[0]) for r in rows)
 

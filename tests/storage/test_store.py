@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -464,3 +465,20 @@ async def test_sources_round_trip(store: Store) -> None:
     assert await store.sources() == [source]
     data = json.loads(table_rows(store.path, "sources")[0][1])
     assert data["author"] == "Автор"
+
+
+async def test_concurrent_writers_on_one_store_take_turns(tmp_path: Path) -> None:
+    # Handlers run concurrently and share one connection: without turns, a second BEGIN
+    # inside the first transaction fails ("cannot start a transaction within a transaction").
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        ids = await asyncio.gather(
+            *(store.log_query(f"question {i}", "en", "declined", None, 0.0) for i in range(50)),
+            *(store.subscribe(1000 + i) for i in range(20)),
+        )
+        assert len(set(ids[:50])) == 50
+        assert len(await store.active_subscribers()) == 20
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(tmp_path / "db.sqlite3")) as conn:
+        assert conn.execute("SELECT count(*) FROM query_log").fetchone()[0] == 50
