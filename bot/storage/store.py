@@ -24,6 +24,9 @@ from bot.domain.models import Fact, Source
 from bot.storage.schema import LATEST, MIGRATIONS
 
 
+INITIAL_IMPORT = "initial import"
+
+
 def utcnow() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -236,11 +239,13 @@ class Store:
                     conn, "SELECT id, data, retired, imported_hash, version FROM facts"
                 )
             }
+            # The first fill of an empty database is the archive, not news for the digest.
+            adding = INITIAL_IMPORT if not rows else "import"
             for fact in base.facts:
                 wanted = content_hash(fact.to_dict())
                 row = rows.get(fact.id)
                 if row is None:
-                    await _write_fact(conn, fact, actor, "import", None, imported=wanted)
+                    await _write_fact(conn, fact, actor, adding, None, imported=wanted)
                     report.added.append(fact.id)
                     continue
                 current = content_hash(_fact(row).to_dict())
@@ -556,11 +561,12 @@ class Store:
 
     async def changed_facts(self, start: dt.datetime, end: dt.datetime) -> dict[str, str]:
         """Facts with a revision in [start, end]: 'added' if one of them created the fact,
-        else 'changed'. Retired facts are included; the digest drops what is not live."""
+        else 'changed'. Retired facts are included; the digest drops what is not live.
+        The first fill of the database is not news and does not count."""
         rows = await self._all(
             "SELECT fact_id, MAX(before IS NULL) AS added FROM revisions"
-            " WHERE at >= ? AND at <= ? GROUP BY fact_id ORDER BY fact_id",
-            (_utc_text(start), _utc_text(end)),
+            " WHERE at >= ? AND at <= ? AND action != ? GROUP BY fact_id ORDER BY fact_id",
+            (_utc_text(start), _utc_text(end), INITIAL_IMPORT),
         )
         return {r["fact_id"]: "added" if r["added"] else "changed" for r in rows}
 

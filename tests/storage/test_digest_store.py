@@ -11,8 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.knowledge import KnowledgeBase, load_folder
 from bot.domain.models import Fact, Source
 from bot.storage.store import Store
+
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
 DIGEST = "2026-W48"
@@ -305,3 +308,16 @@ async def test_changed_facts_tell_added_from_changed_within_the_window(store: St
         "old": "added",
         "edited": "added",
     }
+
+
+async def test_the_first_fill_is_not_news_but_later_imports_are(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "first.sqlite3")
+    try:
+        base = load_folder(KNOWLEDGE)
+        await store.import_knowledge(KnowledgeBase(sources=base.sources, facts=base.facts[:-1]))
+        week = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7), dt.datetime.now(dt.UTC))
+        assert await store.changed_facts(*week) == {}
+        await store.import_knowledge(base)
+        assert await store.changed_facts(*week) == {base.facts[-1].id: "added"}
+    finally:
+        await store.close()
