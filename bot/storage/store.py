@@ -23,7 +23,6 @@ from bot.domain.knowledge import KnowledgeBase
 from bot.domain.models import Fact, Source
 from bot.storage.schema import LATEST, MIGRATIONS
 
-
 INITIAL_IMPORT = "initial import"
 
 
