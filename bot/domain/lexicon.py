@@ -301,7 +301,7 @@ SYNONYMS: dict[str, str] = {
 # Question words: what kind of answer is wanted. They never count as content, but they tell a
 # "when" phrasing from a "why" one.
 INTENTS: dict[str, str] = {
-    "why": "why почему зачем отчего чаму навошта",
+    "why": "why purpose почему зачем отчего чаму навошта",
     "when": "when date dates day days month year когда дата даты числа числах месяце месяц "
     "калі чыслах чысла дата даты месяцы",
     "who": "who whom whose кто кого кому кем хто каго каму кім",

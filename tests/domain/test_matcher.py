@@ -417,20 +417,7 @@ async def test_service_answers_with_the_new_text_after_an_edit(
 
 # Phrasings that legitimately fit another fact on the same subject, with the fact they get.
 # Checked both ways: a listed phrasing that starts getting its own fact fails the test too.
-KNOWN_COLLISIONS: dict[tuple[str, str], str] = {
-    (
-        "az-overview-2024-visit",
-        "What was Lukashenka's 2024 visit to Azerbaijan about?",
-    ): "az-visit-2024-state-visit",
-    ("az-overview-2024-visit", "О чём был визит Лукашенко в Баку в мае 2024?"): (
-        "az-visit-2024-state-visit"
-    ),
-    ("az16-polonaise-mlrs", "Polonez MLRS Azerbaijan"): "az-arms-palanez-mlrs",
-    ("az16-polonaise-mlrs", "Полонез РСЗО Азербайджан"): "az-arms-palanez-mlrs",
-    # Since "Matcher: coverage weight 0.8" (7d1471c); the projects fact answers it fairly well.
-    ("ir-overview-why-iran", "What does Minsk want from Iran?"): "ir-cooperation-projects",
-    ("ir-overview-why-iran", "Что Минск хочет от Тегерана?"): "ir-cooperation-projects",
-}
+KNOWN_COLLISIONS: dict[tuple[str, str], str] = {}
 
 
 def test_every_phrasing_of_every_fact_is_answered_with_that_fact(
