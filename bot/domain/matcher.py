@@ -313,7 +313,12 @@ class Matcher:
                 score *= OVERVIEW_PENALTY
             if entry.intents.intersection(intents):
                 score += INTENT_BONUS
-            complete = not predicate_total or predicate / predicate_total >= t.predicate
+            # A broad "why" is what overview facts are for, however it is worded.
+            complete = (
+                not predicate_total
+                or predicate / predicate_total >= t.predicate
+                or (entry.overview and "?why" in intents)
+            )
             ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4), complete))
         # Equal scores: the more recent fact first, then a stable order by id.
         ranked.sort(key=lambda c: (-c.score, -self._recency[c.fact_id], c.fact_id))
