@@ -12,7 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from telegram import Update
 
 from bot import ops
 from bot.domain.evidence import SourceTexts
@@ -25,15 +28,36 @@ from bot.service import FactService, sync_knowledge
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.store import Store
 
+if TYPE_CHECKING:
+    from bot.tg.context import TiesApp
+
 EMPTY_QUESTION = "Please type a question, e.g. “When did Lukashenka visit Iran?”"
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+class RedactingFormatter(logging.Formatter):
+    """Masks secrets in every formatted line, tracebacks included.
+
+    PTB's DEBUG logs print Bot API URLs, and a URL holds the token; masking the output is
+    the one place that catches every logger and every exception text.
+    """
+
+    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "[secret]")
+        return text
+
+
+def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
     )
+    logging.basicConfig(level=level, handlers=[handler])
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -216,41 +240,52 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM: PTB's run_* stop polling or the webhook server, let handlers
-    finish, then post_shutdown closes the database."""
-    from telegram import Update
+    finish, then post_shutdown closes the database.
 
+    The instance lock is held throughout, so `restore` cannot swap the database under a
+    running bot and a second copy of the bot cannot start on the same database.
+    """
+    # Imported here so offline commands (ask, knowledge, backup) start without the bot.
     from bot.tg.app import build_application
     from bot.tg.console import run_console
 
-    if not settings.token:
-        try:
-            return asyncio.run(run_console(settings))
-        except KeyboardInterrupt:
-            print()
-            return 0
-    app = build_application(settings)
-    if settings.webhook_url:
-        path = urlsplit(settings.webhook_url).path.lstrip("/")
-        logging.getLogger(__name__).info(
-            "webhook mode: listening on %s:%d/%s",
-            settings.webhook_listen,
-            settings.webhook_port,
-            path,
-        )
-        # PTB checks X-Telegram-Bot-Api-Secret-Token against secret_token on every request.
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
-    else:
-        logging.getLogger(__name__).info("long polling mode")
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    try:
+        with ops.hold_instance_lock(settings):
+            if not settings.token:
+                try:
+                    return asyncio.run(run_console(settings))
+                except KeyboardInterrupt:
+                    print()
+                    return 0
+            app = build_application(settings, heartbeat=True)
+            if settings.webhook_url:
+                run_webhook(app, settings)
+            else:
+                logging.getLogger(__name__).info("long polling mode")
+                app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except ops.InstanceLockedError as exc:
+        print(f"tiesbot: {exc}", file=sys.stderr)
+        return ops.EXIT_BOT_RUNNING
     return 0
+
+
+def run_webhook(app: TiesApp, settings: Settings) -> None:
+    """Serve Telegram's webhook calls on WEBHOOK_LISTEN:WEBHOOK_PORT behind the reverse proxy."""
+    path = urlsplit(settings.webhook_url).path.lstrip("/")
+    logging.getLogger(__name__).info(
+        "webhook mode: listening on %s:%d/%s", settings.webhook_listen, settings.webhook_port, path
+    )
+    # PTB checks X-Telegram-Bot-Api-Secret-Token against secret_token on every request and
+    # answers 403 to anything else.
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=path,
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -263,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"setting {problem}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, (settings.token, settings.webhook_secret))
     if args.command == "run":
         return cmd_run(settings)
     handlers = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,13 @@ class FactService:
     ) -> StoredFact:
         """Store a fact with its revision and make it answerable (or not, if retired) at once."""
         return self._indexed(await self.store.save_fact(fact, actor, action, expected_version))
+
+    async def create(self, fact: Fact, actor: str, sources: Sequence[Source] = ()) -> StoredFact:
+        """Store a new fact, with any new sources it rests on, in one transaction, and make it
+        answerable at once; ConflictError if its id was taken meanwhile."""
+        [stored] = await self.store.save_facts(sources, [fact], {}, actor, "add")
+        self._sources.update({s.id: s for s in sources})
+        return self._indexed(stored)
 
     async def undo(self, fact_id: str, actor: str) -> StoredFact | None:
         stored = await self.store.undo(fact_id, actor)

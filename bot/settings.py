@@ -45,6 +45,7 @@ class Settings:
     webhook_port: int = 8443
     flood_limit: int = 20
     log_level: str = "INFO"
+    admin_timeout: float = 15 * 60.0  # seconds an unfinished /add or /edit is kept
 
     @property
     def bot_api_url(self) -> str:
@@ -132,6 +133,11 @@ def load_settings(
     flood = get("FLOOD_LIMIT", "20")
     if not flood.isdigit() or int(flood) < 1:
         problems.append(f"FLOOD_LIMIT: '{flood}' must be a whole number of questions, 1 or more")
+    draft_minutes = get("ADMIN_DRAFT_MINUTES", "15")
+    if not draft_minutes.isdigit() or not 1 <= int(draft_minutes) <= 1440:
+        problems.append(
+            f"ADMIN_DRAFT_MINUTES: '{draft_minutes}' must be a whole number of minutes, 1 to 1440"
+        )
     level = get("LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL: '{level}' is not one of {', '.join(LOG_LEVELS)}")
@@ -155,4 +161,5 @@ def load_settings(
         webhook_port=int(port_text),
         flood_limit=int(flood),
         log_level=level,
+        admin_timeout=60.0 * int(draft_minutes),
     )

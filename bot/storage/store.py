@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.curation import LoggedQuestion
 from bot.domain.knowledge import KnowledgeBase
 from bot.domain.models import Fact, Source
 from bot.storage.schema import LATEST, MIGRATIONS
@@ -294,6 +295,137 @@ class Store:
                 "UPDATE query_log SET feedback = ? WHERE id = ?", (value, query_id)
             )
             return cur.rowcount == 1
+
+    # -- curation: editors, unanswered questions, owners' settings, /stats, /import ---
+
+    async def editors(self) -> list[Editor]:
+        rows = await self._all("SELECT * FROM editors ORDER BY added_at, user_id")
+        return [Editor(int(r["user_id"]), int(r["added_by"]), r["added_at"]) for r in rows]
+
+    async def is_editor(self, user_id: int) -> bool:
+        return await self._one("SELECT 1 FROM editors WHERE user_id = ?", (user_id,)) is not None
+
+    async def add_editor(self, user_id: int, added_by: int) -> bool:
+        """Grant the editor role; False when the user already had it."""
+        changed = await self._change(
+            "INSERT OR IGNORE INTO editors (user_id, added_by, added_at) VALUES (?, ?, ?)",
+            (user_id, added_by, utcnow()),
+        )
+        return changed == 1
+
+    async def remove_editor(self, user_id: int) -> bool:
+        changed = await self._change("DELETE FROM editors WHERE user_id = ?", (user_id,))
+        return changed == 1
+
+    async def logged_misses(self, start: dt.datetime) -> list[LoggedQuestion]:
+        """Declined and did-you-mean questions since `start`, counted per exact text.
+
+        Grouping by meaning (case, Cyrillic included) is left to Python: SQLite's lower()
+        only folds ASCII.
+        """
+        rows = await self._all(
+            "SELECT question, lang, outcome, COUNT(*) AS n, MAX(at) AS last_at FROM query_log"
+            " WHERE outcome IN ('declined', 'suggested') AND at >= ?"
+            " GROUP BY question, lang, outcome",
+            (_utc_text(start),),
+        )
+        return [
+            LoggedQuestion(r["question"], r["lang"], r["outcome"], int(r["n"]), r["last_at"])
+            for r in rows
+        ]
+
+    async def ignored_questions(self) -> set[str]:
+        return {r["question"] for r in await self._all("SELECT question FROM ignored_questions")}
+
+    async def ignore_question(self, key: str, user_id: int) -> bool:
+        changed = await self._change(
+            "INSERT OR IGNORE INTO ignored_questions (question, ignored_by, ignored_at)"
+            " VALUES (?, ?, ?)",
+            (key, user_id, utcnow()),
+        )
+        return changed == 1
+
+    async def set_daily_unanswered(self, user_id: int, on: bool) -> None:
+        await self._change(
+            "INSERT INTO owner_settings (user_id, daily_unanswered) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET daily_unanswered = excluded.daily_unanswered",
+            (user_id, int(on)),
+        )
+
+    async def daily_unanswered_users(self) -> list[int]:
+        rows = await self._all(
+            "SELECT user_id FROM owner_settings WHERE daily_unanswered = 1 ORDER BY user_id"
+        )
+        return [int(r["user_id"]) for r in rows]
+
+    async def query_stats(self, start: dt.datetime, top: int = 5) -> QueryStats:
+        """What people asked since `start`: outcomes, feedback and the most given answers."""
+        since = (_utc_text(start),)
+        row = await self._one(
+            "SELECT COUNT(*) AS asked,"
+            " COALESCE(SUM(outcome = 'answered'), 0) AS answered,"
+            " COALESCE(SUM(outcome = 'suggested'), 0) AS suggested,"
+            " COALESCE(SUM(outcome = 'declined'), 0) AS declined,"
+            " COALESCE(SUM(feedback = 1), 0) AS up, COALESCE(SUM(feedback = -1), 0) AS down"
+            " FROM query_log WHERE at >= ?",
+            since,
+        )
+        assert row is not None
+        tops = await self._all(
+            "SELECT fact_id, COUNT(*) AS n FROM query_log WHERE outcome = 'answered'"
+            " AND fact_id IS NOT NULL AND at >= ? GROUP BY fact_id ORDER BY n DESC, fact_id"
+            " LIMIT ?",
+            (*since, top),
+        )
+        return QueryStats(
+            asked=int(row["asked"]),
+            answered=int(row["answered"]),
+            suggested=int(row["suggested"]),
+            declined=int(row["declined"]),
+            thumbs_up=int(row["up"]),
+            thumbs_down=int(row["down"]),
+            top_facts=tuple((r["fact_id"], int(r["n"])) for r in tops),
+        )
+
+    async def subscriber_count(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM subscribers WHERE active = 1")
+        return int(row[0]) if row else 0
+
+    async def save_facts(
+        self,
+        sources: Iterable[Source],
+        facts: Iterable[Fact],
+        versions: dict[str, int],
+        actor: str,
+        action: str = "import",
+    ) -> list[StoredFact]:
+        """Write facts (an admin's upload, a new fact) in one transaction: all of them, or (on
+        any error, a ConflictError included) none. `versions` are the versions the admin saw;
+        a fact without one must be new, else ConflictError."""
+        async with self.transaction() as conn:
+            for source in sources:
+                await _upsert_source(conn, source)
+            written = []
+            for fact in facts:
+                expected = versions.get(fact.id)
+                if expected is None:
+                    async with conn.execute(
+                        "SELECT data, retired, version, updated_at, updated_by FROM facts"
+                        " WHERE id = ?",
+                        (fact.id,),
+                    ) as cur:
+                        row = await cur.fetchone()
+                    if row is not None:  # added by someone else since the admin's preview
+                        raise ConflictError(
+                            StoredFact(
+                                _fact(row),
+                                int(row["version"]),
+                                row["updated_at"],
+                                row["updated_by"],
+                            )
+                        )
+                written.append(await _write_fact(conn, fact, actor, action, expected))
+            return written
 
     # -- chats -------------------------------------------------------------------------
 
@@ -750,3 +882,26 @@ def _utc_text(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("an aware datetime is needed to compare with stored UTC times")
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+# -- curation rows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Editor:
+    user_id: int
+    added_by: int
+    added_at: str
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    """The query log over one window, for /stats."""
+
+    asked: int
+    answered: int
+    suggested: int
+    declined: int
+    thumbs_up: int
+    thumbs_down: int
+    top_facts: tuple[tuple[str, int], ...]

@@ -15,19 +15,34 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults, JobQueue
 from telegram.request import BaseRequest
 
+from bot import ops
 from bot.service import FactService
 from bot.settings import Settings
 from bot.tg import commands, errors
 from bot.tg.context import BotData, Context, TiesApp
 from bot.tg.delivery import RetryingRateLimiter
 from bot.tg.flood import FloodLimiter
-from bot.tg.handlers import ask, callbacks, fact, inline, lang, sources, start, timeline, topics
+from bot.tg.handlers import (
+    admin_desk,
+    admin_drafts,
+    ask,
+    callbacks,
+    fact,
+    inline,
+    lang,
+    sources,
+    start,
+    timeline,
+    topics,
+)
 
 log = logging.getLogger(__name__)
 
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)
 # ApplicationBuilder insists on a token even when no request ever reaches Telegram.
 CONSOLE_TOKEN = "0:console"
+# `tiesbot health` calls the bot dead when its heartbeat is older than ops.HEARTBEAT_MAX_AGE.
+HEARTBEAT_SECONDS = 30
 
 
 def build_application(
@@ -37,12 +52,14 @@ def build_application(
     rate_limiter: BaseRateLimiter[Any] | None = None,
     service: FactService | None = None,
     concurrent_updates: bool | int = True,
+    heartbeat: bool = False,
 ) -> TiesApp:
     """The Application with its settings, services and handlers; not yet initialised.
 
     `request` replaces HTTP (the console chat); `service` lends an already open fact service
     that the caller keeps ownership of; `rate_limiter` replaces Telegram's flood limits (the
-    benchmark measures the bot, not Telegram's 30 messages a second).
+    benchmark measures the bot, not Telegram's 30 messages a second); `heartbeat` proves the
+    bot alive to `tiesbot health` every 30 s (for the deployed bot, not tests or the console).
     """
     builder = (
         ApplicationBuilder()
@@ -70,6 +87,7 @@ def build_application(
     data.flood = FloodLimiter(settings.flood_limit)
     data.fact_service = service
     data.owns_service = service is None
+    data.heartbeat = heartbeat
     register_handlers(app)
     return app
 
@@ -82,8 +100,10 @@ def register_handlers(app: TiesApp) -> None:
     fact.register(app)  # /fact ID
     timeline.register(app)  # /timeline [country]
     lang.register(app)  # /lang en|ru
+    admin_drafts.register(app)  # /add, /edit, /import conversations — before free text
     ask.register(app)  # /ask, private text, group mentions and replies — after the commands
     callbacks.register(app)  # did-you-mean, related, 📄 quotes, 👍/👎
+    admin_desk.register(app)  # the other admin commands and buttons, stale admin buttons last
     inline.register(app)  # @bot question in any chat
     errors.register(app)
 
@@ -98,6 +118,11 @@ async def open_services(app: TiesApp) -> None:
         )
     await app.bot.set_my_commands(commands.bot_commands("en"))
     await app.bot.set_my_commands(commands.bot_commands("ru"), language_code="ru")
+    if data.heartbeat and app.job_queue is not None:
+        # The first beat is written now: a repeating job's first run comes one interval
+        # after it is scheduled, and `health` must not call a starting bot dead.
+        ops.write_heartbeat(settings)
+        app.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_SECONDS, name="heartbeat")
     log.info("fact base open: %d facts", len(data.service.facts()))
 
 
@@ -107,6 +132,11 @@ async def close_services(app: TiesApp) -> None:
     if data.fact_service is not None and data.owns_service:
         await data.fact_service.close()
         data.fact_service = None
+
+
+async def heartbeat(context: Context) -> None:
+    """A job: a stuck loop stops running jobs too, so a fresh file means a working bot."""
+    ops.write_heartbeat(context.bot_data.settings)
 
 
 async def start_app(app: TiesApp) -> None:

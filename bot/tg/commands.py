@@ -28,6 +28,25 @@ COMMANDS: tuple[str, ...] = (
     "lang",
 )
 
+# Admin commands (owners and editors, private chat only) stay out of /help and the public menu;
+# /admin lists them for admins. bot/tg/handlers/admin_*.py registers them.
+ADMIN_COMMANDS: tuple[str, ...] = (
+    "admin",
+    "add",
+    "edit",
+    "delete",
+    "restore",
+    "history",
+    "undo",
+    "find",
+    "unanswered",
+    "stats",
+    "export",
+    "import",
+    "admins",
+    "cancel",
+)
+
 # Edited messages never trigger anything: re-answering an edited question would post a
 # second answer out of place in the chat.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
@@ -42,6 +61,16 @@ def command(name: str, callback: Callback) -> CommandHandler[Context, None]:
     return CommandHandler(name, callback, filters=NEW_MESSAGES)
 
 
+def admin_command(
+    name: str, callback: Callable[[Update, Context], Coroutine[Any, Any, Any]]
+) -> CommandHandler[Context, Any]:
+    """A handler for an admin command; like `command`, new messages only. The callback checks
+    the role and the chat itself, so everyone else is told "not allowed"."""
+    if name not in ADMIN_COMMANDS:
+        raise KeyError(f"/{name} is not in the admin command table (bot/tg/commands.py)")
+    return CommandHandler(name, callback, filters=NEW_MESSAGES)
+
+
 def bot_commands(lang: str) -> list[BotCommand]:
     """The command menu for one language, as set_my_commands takes it."""
     table = texts(lang).commands
@@ -49,6 +78,7 @@ def bot_commands(lang: str) -> list[BotCommand]:
 
 
 def help_lines(lang: str) -> list[str]:
+    """One `/command — description` line per table entry, for /help."""
     table = texts(lang).commands
     return [f"/{name} — {table[name]}" for name in COMMANDS]
 

@@ -8,7 +8,6 @@ fails loudly if a handler runs before `post_init` opened the fact service.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +32,7 @@ class BotData:
     alerts: Cooldown = field(default_factory=Cooldown)
     fact_service: FactService | None = None
     owns_service: bool = True
-    # One SQLite connection is shared by every handler running at once; a transaction
-    # started by one must not interleave with another's, so writes take turns here.
-    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    heartbeat: bool = False
     chat_langs: dict[int, str | None] = field(default_factory=dict)
 
     @property
@@ -59,8 +56,8 @@ async def chat_lang(data: BotData, chat_id: int) -> str | None:
 
 
 async def set_chat_lang(data: BotData, chat_id: int, kind: str, lang: str) -> None:
-    async with data.db_lock:
-        await data.service.store.set_chat_lang(chat_id, kind, lang)
+    """Store a /lang choice and update the cache, so the next answer already uses it."""
+    await data.service.store.set_chat_lang(chat_id, kind, lang)
     data.chat_langs[chat_id] = lang
 
 

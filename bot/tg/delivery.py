@@ -49,6 +49,7 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONResult:
+        """Run one Bot API call through the flood limits, retrying transient failures."""
         attempt = 0
         while True:
             try:
@@ -58,6 +59,12 @@ class RetryingRateLimiter(AIORateLimiter):
             except (TimedOut, BadRequest):
                 raise
             except NetworkError as exc:
+                if not _loop_running():
+                    # A stop signal during start-up makes PTB close its start-up coroutine
+                    # outside the event loop; the HTTP layer then fails instead of unwinding.
+                    # close() expects GeneratorExit, and only then does shutdown carry on
+                    # (and close the database, whose thread would otherwise block the exit).
+                    raise GeneratorExit from exc
                 if attempt >= len(self.backoff):
                     raise
                 delay = self.backoff[attempt]
@@ -71,3 +78,11 @@ class RetryingRateLimiter(AIORateLimiter):
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -16,11 +16,9 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.tg.context import Context, TiesApp, ui_lang
-from bot.tg.texts import texts
+from bot.tg.texts import ADMIN_ALERT, texts
 
 log = logging.getLogger(__name__)
-
-ADMIN_ALERT = "⚠️ <b>tiesbot error</b> while handling update {update_id}:\n<code>{error}</code>\n\nDetails are in the log. Further errors within a minute are only logged."
 
 
 async def report_error(update: object, context: Context) -> None:
@@ -62,4 +60,5 @@ async def _apologise(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """One error handler for every update; PTB would otherwise only log."""
     app.add_error_handler(report_error)

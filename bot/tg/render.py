@@ -148,6 +148,7 @@ def without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyb
 
 
 def fact_ref(fact_id: str) -> str:
+    """How a button names a fact: its id, or a short hash when the id would overflow 64 bytes."""
     if len(fact_id.encode()) <= _REF_LIMIT:
         return fact_id
     return "~" + hashlib.blake2b(fact_id.encode(), digest_size=8).hexdigest()
@@ -170,22 +171,27 @@ def _pack(*parts: str | int) -> str:
 
 
 def pick_data(lang: str, query_id: int, fact: Fact) -> str:
+    """The query id rides along so the edited answer's 👍/👎 still reach the logged question."""
     return _pack("d", lang, query_id, fact_ref(fact.id))
 
 
 def show_data(lang: str, fact: Fact) -> str:
+    """The language rides along: a press must answer in the question's language, not the UI's."""
     return _pack("r", lang, fact_ref(fact.id))
 
 
 def evidence_data(lang: str, fact: Fact) -> str:
+    """Quotes are shown under the answer in the language the answer was given in."""
     return _pack("e", lang, fact_ref(fact.id))
 
 
 def vote_data(query_id: int, vote: int) -> str:
+    """Only the log row id: the vote is about the question as asked, whoever presses."""
     return _pack("f", query_id, vote)
 
 
 def browse_data(country: str = "", topic: str = "", page: int = 0) -> str:
+    """Browsing state lives in the button itself, so any old menu still works after a restart."""
     if not country:
         return "t"
     if not topic:
@@ -314,6 +320,7 @@ def suggestions(reply: Reply, lang: str, query_id: int) -> Outgoing:
 
 
 def decline(lang: str) -> Outgoing:
+    """No sourced answer: say so, and point at what the bot does know."""
     t = texts(lang)
     button = InlineKeyboardButton(t.button_topics, callback_data=browse_data())
     return Outgoing(t.decline, keyboard([[button]]))
@@ -327,6 +334,7 @@ def _question(fact: Fact, lang: str) -> str:
 
 
 def inline_title(fact: Fact, lang: str) -> str:
+    """An inline result is titled with the question it answers, as the user would ask it."""
     return _question(fact, lang)
 
 
@@ -334,6 +342,7 @@ def inline_title(fact: Fact, lang: str) -> str:
 
 
 def countries(service: FactService, lang: str) -> Outgoing:
+    """The top of /topics, with counts so a reader sees where the facts are."""
     t = texts(lang)
     counts = Counter(f.country for f in service.facts())
     rows = [
@@ -345,6 +354,7 @@ def countries(service: FactService, lang: str) -> Outgoing:
 
 
 def topics(service: FactService, country: str, lang: str) -> Outgoing:
+    """One country's topics; empty topics are left out rather than shown as dead ends."""
     t = texts(lang)
     counts = Counter(f.topic for f in service.facts() if f.country == country)
     rows = [
@@ -449,6 +459,7 @@ def timeline(service: FactService, country: str | None, lang: str) -> list[str]:
 
 
 def help_text(lang: str, bot_username: str) -> str:
+    """/help, listing the command table so it can never disagree with the menu."""
     t = texts(lang)
     lines = [t.help_head, "", *(html.escape(line, quote=False) for line in help_lines(lang))]
     lines += ["", t.help_questions.format(bot=html.escape(bot_username))]

@@ -39,18 +39,21 @@ def build_echo_app(
     token: str,
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
+    concurrent_updates: bool | int = False,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build (not start) the echo bot against a Bot API at ``base_url``.
 
     ``base_url`` is the server root (``FakeBotApi.url``), because PTB needs two
     derived URLs: ``/bot`` for methods and ``/file/bot`` for downloads. Callers
-    may add handlers before starting it.
+    may add handlers before starting it. ``concurrent_updates`` lets a benchmark give the
+    baseline the same concurrency as the bot it is compared with.
     """
     root = base_url.rstrip("/")
     builder = ApplicationBuilder().token(token).base_url(f"{root}/bot")
     builder = builder.base_file_url(f"{root}/file/bot")
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
+    builder = builder.concurrent_updates(concurrent_updates)
     app = builder.build()
     app.add_handler(CommandHandler("start", _start))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))

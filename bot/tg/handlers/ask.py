@@ -43,14 +43,13 @@ async def respond(update: Update, context: Context, question: str) -> None:
         outcome = "suggested"
     else:
         outcome = "declined"
-    async with data.db_lock:
-        query_id = await service.store.log_query(
-            question[:QUESTION_LIMIT],
-            match.lang,
-            outcome,
-            result.fact.id if result.fact else None,
-            match.score,
-        )
+    query_id = await service.store.log_query(
+        question[:QUESTION_LIMIT],
+        match.lang,
+        outcome,
+        result.fact.id if result.fact else None,
+        match.score,
+    )
     if result.fact is not None:
         out = render.answer(service, result.fact, lang, query_id=query_id)
     elif result.suggestions:
@@ -106,6 +105,7 @@ async def ask_in_group(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(command("ask", ask_command))
     app.add_handler(
         MessageHandler(

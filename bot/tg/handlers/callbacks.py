@@ -84,8 +84,7 @@ async def quote(context: Context, query: CallbackQuery, action: Action, fact: Fa
 async def vote(update: Update, context: Context, query: CallbackQuery, action: Action) -> None:
     """👍/👎: stored with the logged question; the buttons go so one vote is one vote."""
     data = context.bot_data
-    async with data.db_lock:
-        stored = await data.service.store.set_feedback(action.query_id, action.vote)
+    stored = await data.service.store.set_feedback(action.query_id, action.vote)
     t = texts(await ui_lang(update, context))
     if not stored:
         await query.answer(t.feedback_expired)
@@ -108,4 +107,5 @@ async def _edit(query: CallbackQuery, out: Outgoing) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(CallbackQueryHandler(press, pattern=r"^[dref]:"))

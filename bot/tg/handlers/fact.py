@@ -38,4 +38,5 @@ async def fact(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(command("fact", fact))

@@ -50,4 +50,5 @@ async def offer(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(InlineQueryHandler(offer))

@@ -19,4 +19,5 @@ async def sources(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(command("sources", sources))

@@ -36,5 +36,6 @@ async def show_help(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(command("start", start))
     app.add_handler(command("help", show_help))

@@ -51,5 +51,6 @@ async def browse(update: Update, context: Context) -> None:
 
 
 def register(app: TiesApp) -> None:
+    """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(command("topics", topics))
     app.add_handler(CallbackQueryHandler(browse, pattern=r"^t(:|$)"))
