@@ -24,6 +24,7 @@ from bot.domain.knowledge import (
     load_folder,
     write_folder,
 )
+from bot.logs import configure_logging
 from bot.service import FactService, sync_knowledge
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.store import Store
@@ -32,35 +33,6 @@ if TYPE_CHECKING:
     from bot.tg.context import TiesApp
 
 EMPTY_QUESTION = "Please type a question, e.g. “When did Lukashenka visit Iran?”"
-
-
-class RedactingFormatter(logging.Formatter):
-    """Masks secrets in every formatted line, tracebacks included.
-
-    PTB's DEBUG logs print Bot API URLs, and a URL holds the token; masking the output is
-    the one place that catches every logger and every exception text.
-    """
-
-    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
-        super().__init__(fmt)
-        self.secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "[secret]")
-        return text
-
-
-def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
-    )
-    logging.basicConfig(level=level, handlers=[handler])
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,12 +10,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults, JobQueue
+from telegram.ext import (
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+    JobQueue,
+    TypeHandler,
+)
 from telegram.request import BaseRequest
 
 from bot import ops
+from bot.logs import current_update
 from bot.service import FactService
 from bot.settings import Settings
 from bot.tg import commands, errors
@@ -94,6 +102,8 @@ def build_application(
 
 def register_handlers(app: TiesApp) -> None:
     """Every handler, in order (order matters: commands before free text)."""
+    # Runs first for every update, so every log line of its handling names the update.
+    app.add_handler(TypeHandler(Update, _note_update_id), group=-100)
     start.register(app)  # /start, deep links, /help
     topics.register(app)  # /topics and its browsing buttons
     sources.register(app)  # /sources
@@ -106,6 +116,10 @@ def register_handlers(app: TiesApp) -> None:
     admin_desk.register(app)  # the other admin commands and buttons, stale admin buttons last
     inline.register(app)  # @bot question in any chat
     errors.register(app)
+
+
+async def _note_update_id(update: Update, context: Context) -> None:
+    current_update.set(update.update_id)
 
 
 async def open_services(app: TiesApp) -> None:

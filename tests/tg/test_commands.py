@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, TypeHandler
 
 from bot.tg.commands import ADMIN_COMMANDS, COMMANDS
 from bot.tg.texts import EN, RU
@@ -49,3 +50,20 @@ async def test_command_table_agrees_with_handlers_help_and_the_menu(
 async def test_no_command_answers_an_edited_message(bot: Harness) -> None:
     for handler in command_handlers(bot):
         assert "UpdateType.MESSAGE" in repr(handler.filters), handler.commands
+
+
+async def test_every_update_is_named_in_the_log_lines_of_its_handling(
+    bot: Harness, fake: FakeBotApi, users: tuple[FakeUser, FakeUser]
+) -> None:
+    from bot.logs import current_update
+
+    seen: list[int | None] = []
+
+    async def record(update: Update, context: Any) -> None:
+        seen.append(current_update.get())
+
+    bot.app.add_handler(TypeHandler(Update, record), group=999)
+    alice, _ = users
+    sent = await fake.send_text(alice, "When did Lukashenka visit Iran?")
+    await fake.wait_for(lambda: seen)
+    assert seen == [sent.update_id]
