@@ -45,6 +45,7 @@ UNKNOWN_WEIGHT = 1.25
 OVERVIEW_PENALTY = 0.9
 INTENT_BONUS = 0.05
 PREFIX = 5
+PASSING_MENTION = 0.9
 PREFIX_SURE = 0.8
 
 
@@ -254,8 +255,17 @@ class Matcher:
                 return weight
         return 0.0
 
-    def _entity_ok(self, entry: _Entry, required: list[list[int]]) -> bool:
-        return all(any(self._has(entry, tid) for tid in group) for group in required)
+    def _entity_fit(self, entry: _Entry, required: list[tuple[int, bool]]) -> float:
+        """0 when the fact misses a name or year the question asks about; less than 1 when it
+        only mentions a name in passing (in its answer) rather than being about it."""
+        fit = 1.0
+        for tid, is_name in required:
+            held = self._has(entry, tid)
+            if held == 0:
+                return 0.0
+            if held < 1 and is_name:
+                fit *= PASSING_MENTION
+        return fit
 
     def rank(self, question: str, limit: int = 10) -> tuple[str, list[Candidate]]:
         """The question's language and its best facts, entity-compatible, best first."""
@@ -300,7 +310,8 @@ class Matcher:
         for slot, partial in pool:
             entry = self._entries[slot]
             assert entry is not None
-            if not self._entity_ok(entry, required):
+            fit = self._entity_fit(entry, required)
+            if not fit:
                 continue
             late = [(w * self._has(entry, tid), p) for tid, w, p in deferred]
             coverage = (partial + sum(g for g, _ in late)) / total if total else 0.0
@@ -308,13 +319,14 @@ class Matcher:
             similarity = (
                 max(fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")) / 100
             )
-            score = t.coverage_weight * coverage + (1 - t.coverage_weight) * similarity
+            score = fit * (t.coverage_weight * coverage + (1 - t.coverage_weight) * similarity)
             if entry.overview and "?why" not in intents:
                 score *= OVERVIEW_PENALTY
             if entry.intents.intersection(intents):
                 score += INTENT_BONUS
-            # A broad "why" is what overview facts are for, however it is worded.
-            complete = (
+            # A broad "why" is what overview facts are for, however it is worded; a fact that
+            # names what the question is about only in passing cannot answer it.
+            complete = fit == 1.0 and (
                 not predicate_total
                 or predicate / predicate_total >= t.predicate
                 or (entry.overview and "?why" in intents)
@@ -324,27 +336,23 @@ class Matcher:
         ranked.sort(key=lambda c: (-c.score, -self._recency[c.fact_id], c.fact_id))
         return lang, ranked[:limit]
 
-    def _required_entities(self, terms: list[str]) -> list[list[int]] | None:
-        """Term ids a fact must hold, one group per entity or year the question names.
+    def _required_entities(self, terms: list[str]) -> list[tuple[int, bool]] | None:
+        """(term id, is a name) a fact must hold, for each entity or year the question names.
 
-        None when the question names an entity no live fact mentions at all: nothing can answer.
+        None when the question names something no live fact mentions at all: nothing can
+        answer it.
         """
-        groups: list[list[int]] = []
+        required: list[tuple[int, bool]] = []
         for term in terms:
             entity = self.lexicon.entity(term)
             # A year is as specific as a name: a fact on 2010 does not answer about 2018.
             if (entity is None and not YEAR.match(term)) or term in UNIVERSAL:
                 continue
-            options = [term]
-            ids = [
-                self._term_ids[t]
-                for t in options
-                if t in self._term_ids and self._df[self._term_ids[t]] > 1e-9
-            ]
-            if not ids:
+            tid = self._term_ids.get(term)
+            if tid is None or self._df[tid] < 1e-9:
                 return None
-            groups.append(ids)
-        return groups
+            required.append((tid, entity is not None))
+        return required
 
     def match(self, question: str) -> Match:
         """Answer, suggest or decline, by the thresholds."""

@@ -490,3 +490,11 @@ def test_empty_index_declines_everything() -> None:
     match = Matcher().match("When did Lukashenka visit Iran?")
     assert match.outcome == "declined"
     assert len(Matcher()) == 0
+
+
+def test_a_name_mentioned_only_in_passing_does_not_make_an_answer(matcher: Matcher) -> None:
+    # The 2016 Polonaise fact mentions Armenia only as where Russia's Iskander stands; a
+    # question about Armenia buying it must not be answered with that fact.
+    match = matcher.match("How many Palanez did Armenia buy?")
+    assert match.outcome != "answered", match
+    assert matcher.match("How many Palanez systems did Azerbaijan buy?").outcome == "answered"
