@@ -188,6 +188,14 @@ def text_step(step: Step) -> MessageHandler[Context, object]:
     return MessageHandler(TEXT_ANSWER, handle)
 
 
+async def expect_a_button(
+    update: Update, context: Context, _: int, current: Session, __: str
+) -> object:
+    """A step that waits for a button got text instead: say so and stay on the step."""
+    await say(update, context, Outgoing(ADMIN.press_a_button))
+    return None
+
+
 def button_step(kind: str, step: Step) -> CallbackQueryHandler[Context, object]:
     """A conversation step answered by a button of kind `kind` (`adc:TOKEN:KIND[:VALUE]`).
 

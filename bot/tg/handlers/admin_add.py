@@ -26,6 +26,7 @@ from bot.tg.admin import (
     allowed,
     button_step,
     conversation_button,
+    expect_a_button,
     say,
     session,
     text_step,
@@ -361,14 +362,6 @@ async def confirm(
     return CONFIRM
 
 
-async def confirm_text(
-    update: Update, context: Context, _: int, current: Session, __: str
-) -> object:
-    """Text where a button is expected."""
-    await say(update, context, Outgoing(ADMIN.press_a_button))
-    return None
-
-
 def entry_points() -> list[BaseHandler[Update, Context, object]]:
     """How /add starts."""
     return [admin_command("add", add)]
@@ -391,5 +384,5 @@ def states() -> dict[object, list[BaseHandler[Update, Context, object]]]:
         SOURCE_DATE: [text_step(source_date)],
         SOURCE_URL: [button_step("u", no_url), text_step(source_url)],
         QUOTES: [button_step("p", preview), text_step(quote)],
-        CONFIRM: [button_step("k", confirm), text_step(confirm_text)],
+        CONFIRM: [button_step("k", confirm), text_step(expect_a_button)],
     }

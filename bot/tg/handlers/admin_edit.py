@@ -24,6 +24,7 @@ from bot.tg.admin import (
     allowed,
     button_step,
     conversation_button,
+    expect_a_button,
     say,
     session,
     text_step,
@@ -160,14 +161,6 @@ async def confirm(
     return END
 
 
-async def confirm_text(
-    update: Update, context: Context, _: int, current: Session, __: str
-) -> object:
-    """Text where a button is expected."""
-    await say(update, context, Outgoing(ADMIN.press_a_button))
-    return None
-
-
 def entry_points() -> list[BaseHandler[Update, Context, object]]:
     """How /edit starts."""
     return [admin_command("edit", edit)]
@@ -178,5 +171,5 @@ def states() -> dict[object, list[BaseHandler[Update, Context, object]]]:
     return {
         FIELD: [button_step("f", field_button), text_step(field_text)],
         VALUE: [text_step(value)],
-        CONFIRM: [button_step("k", confirm), text_step(confirm_text)],
+        CONFIRM: [button_step("k", confirm), text_step(expect_a_button)],
     }

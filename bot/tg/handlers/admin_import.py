@@ -21,6 +21,7 @@ from bot.tg.admin import (
     admin_service,
     allowed,
     button_step,
+    expect_a_button,
     say,
     session,
     text_step,
@@ -123,14 +124,6 @@ async def confirm(
     return END
 
 
-async def confirm_text(
-    update: Update, context: Context, _: int, current: Session, __: str
-) -> object:
-    """Text where a button is expected."""
-    await say(update, context, Outgoing(ADMIN.press_a_button))
-    return None
-
-
 def entry_points() -> list[BaseHandler[Update, Context, object]]:
     """How /import starts: the command, or a file captioned /import."""
     return [admin_command("import", start), MessageHandler(CAPTIONED, start)]
@@ -140,5 +133,5 @@ def states() -> dict[object, list[BaseHandler[Update, Context, object]]]:
     """The /import steps."""
     return {
         FILE: [MessageHandler(DOCUMENT, document), text_step(not_a_file)],
-        CONFIRM: [button_step("k", confirm), text_step(confirm_text)],
+        CONFIRM: [button_step("k", confirm), text_step(expect_a_button)],
     }
