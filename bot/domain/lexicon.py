@@ -203,7 +203,7 @@ SYNONYMS: dict[str, str] = {
     "tour визит* посет* поездк* съезд* ездил* побыва* наведа* візіт* паездк* прилет* прилёт*",
     "meet": "audience аудиенц* аўдыенц* sit meet met meeting meetings talks talk host hosted hosting receive received "
     "встреч* переговор* принима* принял* сустрэ* сустрака* перамов*",
-    "trade": "наторг* гандлява* trade traded trading turnover commerce товарооборот* торгов* торговл* гандал* "
+    "trade": "таваразварот* таваразвар* наторг* гандлява* trade traded trading turnover commerce товарооборот* торгов* торговл* гандал* "
     "гандл* тавараабарот*",
     "export": "export exports exported экспорт* вывоз* экспарт*",
     "loan": "bail bailed bailout loan loans lend lent lending borrow borrowed money credit займ* заем* заём* "
@@ -214,7 +214,7 @@ SYNONYMS: dict[str, str] = {
     "пагаднен* дагавор*",
     "embassy": "embassy embassies посольств* амбасад* пасольств*",
     "diplomatic": "diplomatic diplomacy дипломат* дыпламат*",
-    "establish": "establish established establishment founded установ* устанавл* "
+    "establish": "устанав* усталяв* заснав* establish established establishment founded установ* устанавл* "
     "устаноўлен* наладж*",
     "anniversary": "anniversary годовщин* юбиле* гадавін* угодкі",
     "roadmap": "roadmap roadmaps",
@@ -280,6 +280,7 @@ SYNONYMS: dict[str, str] = {
     "dependence": "dependence dependent dependency reliant reliance depend зависим* залежн*",
     "west": "west western westerners запад* захад*",
     "isolate": "isolate isolation isolated изоляц* изолир* ізаляц*",
+    "open": "open opened opening открыл* открыт* открыв* адкры*",
     "modernize": "modernize modernise modernized modernised modernization upgrade upgraded "
     "модерниз* мадэрніз*",
     "media": "media tv television press propaganda сми телевид* тв медиа прапаганд* пропаганд*",
