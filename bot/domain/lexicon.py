@@ -210,7 +210,7 @@ SYNONYMS: dict[str, str] = {
     "кредит* одолж* деньг* денег* грош* пазык*",
     "gas": "gas газ газа газу газом газе газавы газов*",
     "oil": "oil нефт* нафт*",
-    "treaty": "document documents документ* дакумент* treaty treaties agreement agreements accord accords pact договор* соглашен* "
+    "treaty": "agree agreed agreeing договорил* договорились document documents документ* дакумент* treaty treaties agreement agreements accord accords pact договор* соглашен* "
     "пагаднен* дагавор*",
     "embassy": "embassy embassies посольств* амбасад* пасольств*",
     "diplomatic": "diplomatic diplomacy дипломат* дыпламат*",
