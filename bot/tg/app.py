@@ -26,12 +26,13 @@ from bot import ops
 from bot.logs import current_update
 from bot.service import FactService
 from bot.settings import Settings
-from bot.tg import commands, errors
+from bot.tg import commands, digest_job, errors
 from bot.tg.context import BotData, Context, TiesApp
 from bot.tg.delivery import RetryingRateLimiter
 from bot.tg.flood import FloodLimiter
 from bot.tg.handlers import (
     admin_desk,
+    admin_digest,
     admin_drafts,
     ask,
     callbacks,
@@ -40,6 +41,7 @@ from bot.tg.handlers import (
     lang,
     sources,
     start,
+    subscribe,
     timeline,
     topics,
 )
@@ -110,9 +112,11 @@ def register_handlers(app: TiesApp) -> None:
     fact.register(app)  # /fact ID
     timeline.register(app)  # /timeline [country]
     lang.register(app)  # /lang en|ru
+    subscribe.register(app)  # /subscribe, /unsubscribe (in groups: administrators only)
     admin_drafts.register(app)  # /add, /edit, /import conversations — before free text
     ask.register(app)  # /ask, private text, group mentions and replies — after the commands
     callbacks.register(app)  # did-you-mean, related, 📄 quotes, 👍/👎
+    admin_digest.register(app)  # /digest and its buttons — before admin_desk's stale buttons
     admin_desk.register(app)  # the other admin commands and buttons, stale admin buttons last
     inline.register(app)  # @bot question in any chat
     errors.register(app)
@@ -123,7 +127,8 @@ async def _note_update_id(update: Update, context: Context) -> None:
 
 
 async def open_services(app: TiesApp) -> None:
-    """post_init: open the fact base and publish the command menu in both languages."""
+    """post_init: open the fact base, publish the command menu in both languages, and start
+    the weekly digest (its own connection, its jobs)."""
     data = app.bot_data
     settings = data.settings
     if data.fact_service is None:
@@ -138,11 +143,13 @@ async def open_services(app: TiesApp) -> None:
         ops.write_heartbeat(settings)
         app.job_queue.run_repeating(heartbeat, interval=HEARTBEAT_SECONDS, name="heartbeat")
     log.info("fact base open: %d facts", len(data.service.facts()))
+    await digest_job.open_digest(app)
 
 
 async def close_services(app: TiesApp) -> None:
     """post_shutdown: close what post_init opened (a lent service stays open)."""
     data = app.bot_data
+    await digest_job.close_digest(app)
     if data.fact_service is not None and data.owns_service:
         await data.fact_service.close()
         data.fact_service = None

@@ -26,6 +26,8 @@ COMMANDS: tuple[str, ...] = (
     "fact",
     "timeline",
     "lang",
+    "subscribe",
+    "unsubscribe",
 )
 
 # Admin commands (owners and editors, private chat only) stay out of /help and the public menu;
@@ -44,6 +46,7 @@ ADMIN_COMMANDS: tuple[str, ...] = (
     "export",
     "import",
     "admins",
+    "digest",
     "cancel",
 )
 

@@ -8,19 +8,48 @@ fails loudly if a handler runs before `post_init` opened the fact service.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.broadcast import BroadcastOptions
 from bot.service import FactService
 from bot.settings import Settings
+from bot.storage.store import Store
 from bot.tg.flood import Cooldown, FloodLimiter
 
 LANG_CODES = ("en", "ru")
 # Telegram's language_code for people who will rather read Russian than English.
 _RUSSIAN_READERS = ("ru", "be", "uk", "kk")
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class DigestState:
+    """The weekly digest's working parts (bot/tg/digest_job.py).
+
+    `store` is a connection of its own, opened in post_init: ledger writes are single
+    autocommit statements and must never land inside a handler's open transaction. `lock`
+    keeps the weekly job, the start-up catch-up and /digest send from broadcasting at once.
+    `channel_id` is DIGEST_CHANNEL_ID resolved to its number (the ledger is keyed by ids).
+    `clock` and `options` are there for tests and benchmarks to set; `ready` is set once the
+    start-up catch-up is over.
+    """
+
+    store: Store | None = None
+    channel_id: int | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    options: BroadcastOptions = field(default_factory=BroadcastOptions)
+    clock: Callable[[], dt.datetime] = _utc_now
 
 
 @dataclass
@@ -34,6 +63,7 @@ class BotData:
     owns_service: bool = True
     heartbeat: bool = False
     chat_langs: dict[int, str | None] = field(default_factory=dict)
+    digest: DigestState = field(default_factory=DigestState)
 
     @property
     def service(self) -> FactService:

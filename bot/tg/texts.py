@@ -57,6 +57,13 @@ class Texts:
     button_expired: str
     no_evidence: str
     inline_title_fallback: str
+    # /subscribe, /unsubscribe: {weekday} {time} {zone} say when, {lang} the edition
+    weekdays: tuple[str, ...]  # Monday first, as datetime.weekday()
+    subscribed: str
+    already_subscribed: str
+    unsubscribed: str
+    not_subscribed: str
+    subscribe_admins_only: str
 
 
 EN = Texts(
@@ -70,6 +77,8 @@ EN = Texts(
             "fact": "Show one fact with the article's own words: /fact ID",
             "timeline": "Dated events in order: /timeline [azerbaijan|iran]",
             "lang": "Answer language for this chat: /lang en|ru",
+            "subscribe": "Get the weekly digest in this chat",
+            "unsubscribe": "Stop the weekly digest",
         }
     ),
     countries=MappingProxyType(
@@ -153,6 +162,21 @@ EN = Texts(
     button_expired="This button has expired; please ask again.",
     no_evidence="No quotes are on file for this fact.",
     inline_title_fallback="Fact {fact_id}",
+    weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    subscribed=(
+        "✅ Subscribed. The weekly digest comes to this chat every {weekday} at {time}"
+        " ({zone}), in {lang} (/lang changes it). /unsubscribe stops it."
+    ),
+    already_subscribed=(
+        "This chat already gets the weekly digest ({weekday}, {time}, {zone})."
+        " /unsubscribe stops it."
+    ),
+    unsubscribed="Done: no more weekly digests in this chat. /subscribe brings them back.",
+    not_subscribed="This chat does not get the weekly digest. /subscribe starts it.",
+    subscribe_admins_only=(
+        "Sorry, only the group's administrators can subscribe the group to the digest or"
+        " unsubscribe it."
+    ),
 )
 
 RU = Texts(
@@ -166,6 +190,8 @@ RU = Texts(
             "fact": "Факт с цитатой из статьи: /fact ID",
             "timeline": "События по датам: /timeline [azerbaijan|iran]",
             "lang": "Язык ответов в этом чате: /lang en|ru",
+            "subscribe": "Получать дайджест недели в этом чате",
+            "unsubscribe": "Не получать дайджест недели",
         }
     ),
     countries=MappingProxyType(
@@ -250,6 +276,21 @@ RU = Texts(
     button_expired="Кнопка устарела; задайте вопрос ещё раз.",
     no_evidence="Цитат для этого факта нет.",
     inline_title_fallback="Факт {fact_id}",
+    weekdays=("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
+    subscribed=(
+        "✅ Подписка оформлена. Дайджест недели будет приходить в этот чат раз в неделю:"
+        " {weekday}, {time} ({zone}), язык: {lang} (сменить — /lang). Отписаться — /unsubscribe."
+    ),
+    already_subscribed=(
+        "Этот чат уже получает дайджест недели ({weekday}, {time}, {zone})."
+        " Отписаться — /unsubscribe."
+    ),
+    unsubscribed="Готово: дайджест в этот чат больше не придёт. Вернуть — /subscribe.",
+    not_subscribed="Этот чат не получает дайджест недели. Подписаться — /subscribe.",
+    subscribe_admins_only=(
+        "Извините, подписать группу на дайджест или отписать её могут только администраторы"
+        " группы."
+    ),
 )
 
 LANGS: Mapping[str, Texts] = MappingProxyType({"en": EN, "ru": RU})
@@ -305,6 +346,7 @@ def _admin_commands() -> Mapping[str, str]:
             "import": "Load a zip from /export or a YAML fact file",
             "admins": "Owners: /admins, /admins add ID, /admins remove ID",
             "cancel": "Stop the /add, /edit or /import under way",
+            "digest": "The weekly digest: /digest preview, /digest send, /digest status",
         }
     )
 
@@ -554,3 +596,69 @@ class AdminTexts:
 
 
 ADMIN = AdminTexts()
+
+
+# -- the weekly digest, for admins (English, like the rest of the desk) ---------------------
+
+
+@dataclass(frozen=True)
+class DigestTexts:
+    """/digest and the digest's reports to admins (HTML); placeholders get escaped values."""
+
+    usage: str = (
+        "Use <code>/digest preview</code>, <code>/digest send</code> or"
+        " <code>/digest status</code>."
+    )
+    preview_head: str = (
+        "👁 <b>Preview of digest {id}</b>, {edition} edition: {parts} message(s), below exactly"
+        " as they go out, to {audience}. {schedule}"
+    )
+    audience: str = "{subscribers} subscriber(s)"
+    audience_channel: str = "{subscribers} subscriber(s) and the channel {channel}"
+    schedule: str = "Next scheduled: {next}."
+    stored: str = "This week's digest is already stored; this is the stored text."
+    editions: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({"en": "🇬🇧 English", "ru": "🇷🇺 Russian"})
+    )
+    button_edition: str = "{edition} edition"
+    send_confirm: str = "📤 Send digest {id} now to {audience}?"
+    send_again: str = (
+        "Digest {id} already went out this week: sending again reaches only the chats that"
+        " have not had it (new subscribers), never anyone twice."
+    )
+    button_send: str = "📤 Send now"
+    sending: str = "📤 Sending digest {id}… A summary follows when it is done."
+    busy: str = "A digest broadcast is under way; /digest status shows the counts so far."
+    summary: str = (
+        "📬 <b>Digest {id}</b>{how}: {sent} sent, {failed} failed, {deactivated} deactivated,"
+        " {unknown} unknown."
+    )
+    how_resumed: str = " (resumed after a restart)"
+    how_sent: str = " broadcast"
+    summary_already: str = "{n} chat(s) had it already."
+    summary_unknown: str = (
+        "Unknown — may or may not have arrived, never re-sent (in flight when the bot stopped,"
+        " or the connection dropped): {chats}"
+    )
+    summary_failed: str = "Failed: {chats}"
+    skipped: str = (
+        "⏭ The digest due {slot} was not sent: the bot was down then and is now more than a"
+        " day late. Week {id} is skipped; <code>/digest send</code> sends it anyway."
+    )
+    empty: str = "⏭ Digest {id} not sent: there is nothing to tell (no live facts)."
+    channel_problem: str = (
+        "⚠️ <b>Digest channel {channel}</b>: {problem}. Make the bot an administrator of the"
+        " channel with the right to post messages; until then the channel misses the digest."
+    )
+    channel_not_admin: str = "the bot is not an administrator there (status: {status})"
+    channel_no_post: str = "the bot is an administrator but may not post messages"
+    status_head: str = (
+        "<b>📬 Weekly digest</b>\nSubscribers: {subscribers}. Channel: {channel}. Next: {next}."
+    )
+    status_none: str = "No digest has been made yet."
+    status_line: str = "<b>{id}</b> · {status} · {counts}"
+    status_no_rows: str = "no deliveries"
+    no_channel: str = "none"
+
+
+DIGEST = DigestTexts()

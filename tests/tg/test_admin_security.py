@@ -50,6 +50,9 @@ ATTEMPTS = (
     "/admins",
     "/admins add 1001",
     f"/admins remove {EDITOR_ID}",
+    "/digest preview",
+    "/digest send",
+    "/digest status",
     "/cancel",
 )
 

@@ -28,7 +28,7 @@ async def change_lang(update: Update, context: Context) -> None:
         name = LANG_NAMES[current] if current else "auto"
         await reply(update, context, Outgoing(texts(lang).lang_usage.format(current=name)))
         return
-    if chat.type != "private" and not await _is_admin(update, context):
+    if chat.type != "private" and not await is_group_admin(update, context):
         lang = await ui_lang(update, context)
         await reply(update, context, Outgoing(texts(lang).lang_admins_only))
         return
@@ -36,7 +36,8 @@ async def change_lang(update: Update, context: Context) -> None:
     await reply(update, context, Outgoing(texts(wanted).lang_set))
 
 
-async def _is_admin(update: Update, context: Context) -> bool:
+async def is_group_admin(update: Update, context: Context) -> bool:
+    """Whether the sender administers the chat (what a choice for the whole group needs)."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if chat is None or user is None or message is None:
         return False
