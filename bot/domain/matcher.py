@@ -305,8 +305,11 @@ class Matcher:
         pool = heapq.nlargest(max(limit * 4, 40), scores.items(), key=lambda kv: kv[1])
         intents = analysis.intents
         query = " ".join(intents + analysis.surface)
-        ranked: list[Candidate] = []
         t = self.thresholds
+        cw = t.coverage_weight
+        # Coverage is cheap and similarity is not: bound each score from above with the best
+        # possible similarity, and stop once no remaining fact can reach the top `limit`.
+        bounded: list[tuple[float, _Entry, float, float, float, bool]] = []
         for slot, partial in pool:
             entry = self._entries[slot]
             assert entry is not None
@@ -316,14 +319,10 @@ class Matcher:
             late = [(w * self._has(entry, tid), p) for tid, w, p in deferred]
             coverage = (partial + sum(g for g, _ in late)) / total if total else 0.0
             predicate = predicates.get(slot, 0.0) + sum(g for g, p in late if p)
-            similarity = (
-                max(fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")) / 100
-            )
-            score = fit * (t.coverage_weight * coverage + (1 - t.coverage_weight) * similarity)
+            factor = fit
             if entry.overview and "?why" not in intents:
-                score *= OVERVIEW_PENALTY
-            if entry.intents.intersection(intents):
-                score += INTENT_BONUS
+                factor *= OVERVIEW_PENALTY
+            bonus = INTENT_BONUS if entry.intents.intersection(intents) else 0.0
             # A broad "why" is what overview facts are for, however it is worded; a fact that
             # names what the question is about only in passing cannot answer it.
             complete = fit == 1.0 and (
@@ -331,6 +330,21 @@ class Matcher:
                 or predicate / predicate_total >= t.predicate
                 or (entry.overview and "?why" in intents)
             )
+            upper = factor * (cw * coverage + (1 - cw)) + bonus
+            bounded.append((upper, entry, coverage, factor, bonus, complete))
+        bounded.sort(key=lambda b: b[0], reverse=True)
+        ranked: list[Candidate] = []
+        best: list[float] = []  # the top `limit` exact scores so far, a min-heap
+        for upper, entry, coverage, factor, bonus, complete in bounded:
+            if len(best) >= limit and upper < best[0]:
+                break
+            similarity = (
+                max(fuzz.token_sort_ratio(query, p) for p in entry.phrasings.split("\n")) / 100
+            )
+            score = factor * (cw * coverage + (1 - cw) * similarity) + bonus
+            heapq.heappush(best, score)
+            if len(best) > limit:
+                heapq.heappop(best)
             ranked.append(Candidate(entry.fact_id, round(score, 4), round(coverage, 4), complete))
         # Equal scores: the more recent fact first, then a stable order by id.
         ranked.sort(key=lambda c: (-c.score, -self._recency[c.fact_id], c.fact_id))
