@@ -281,7 +281,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "health": ops.cmd_health,
         "digest": cmd_digest,
     }
-    return asyncio.run(handlers[args.command](settings, args))
+    try:
+        return asyncio.run(handlers[args.command](settings, args))
+    except BrokenPipeError:
+        # The reader went away (`tiesbot digest --preview | head`): stop quietly, as cat does.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
