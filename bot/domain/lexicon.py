@@ -337,6 +337,7 @@ STOPWORDS = set(
 
 
 _SEPARATOR = "zzsepzz"
+PREFIX_INDEX = 3
 
 
 class Analysis(NamedTuple):
@@ -373,6 +374,15 @@ class Lexicon:
             self._phrases[tuple(keys(phrase))] = concept
         self._starts = {phrase[0] for phrase in self._phrases}
         self._prefixes.sort(key=lambda p: len(p[0]), reverse=True)
+        # Prefixes by their first letters, so a new word is checked against a handful, not all.
+        self._short_prefixes = [p for p in self._prefixes if len(p[0]) < PREFIX_INDEX]
+        self._prefix_index: dict[str, list[tuple[str, str]]] = {}
+        for prefix, concept in self._prefixes:
+            if len(prefix) >= PREFIX_INDEX:
+                self._prefix_index.setdefault(prefix[:PREFIX_INDEX], []).append((prefix, concept))
+        for group in self._prefix_index.values():
+            group += self._short_prefixes
+            group.sort(key=lambda p: len(p[0]), reverse=True)
         self.stop_keys = {key(w) for w in STOPWORDS} | STOPWORDS
         self._intents = {
             fold(w): f"?{intent}" for intent, forms in INTENTS.items() for w in forms.split()
@@ -389,7 +399,8 @@ class Lexicon:
         """The concept a keyed word stands for, or the key itself."""
         found = self._exact.get(word_key) or self._cache.get(word_key)
         if found is None:
-            found = next((c for p, c in self._prefixes if word_key.startswith(p)), word_key)
+            candidates = self._prefix_index.get(word_key[:PREFIX_INDEX], self._short_prefixes)
+            found = next((c for p, c in candidates if word_key.startswith(p)), word_key)
             if len(self._cache) < 200_000:
                 self._cache[word_key] = found
         return found
@@ -423,7 +434,12 @@ class Lexicon:
         return self.analyse_many([text])[0]
 
     def _analyse_words(self, folded: list[str]) -> Analysis:
-        raw = [self._info(w) for w in folded]
+        known, info = self._words.get, self._info
+        raw = [known(w) or info(w) for w in folded]
+        intents = sorted({self._intents[w] for w in folded if w in self._intents})
+        if not any(r[3] for r in raw):  # no phrase can start here: the common, fast case
+            content = [r for r in raw if not r[1]]
+            return Analysis([r[0] for r in content], [r[2] for r in content], intents)
         surface: list[str] = []
         terms: list[str] = []
         i = 0
@@ -445,7 +461,6 @@ class Lexicon:
                 surface.append(k)
                 terms.append(term)
             i += 1
-        intents = sorted({self._intents[w] for w in folded if w in self._intents})
         return Analysis(surface, terms, intents)
 
     def terms(self, text: str) -> list[str]:
