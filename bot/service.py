@@ -50,6 +50,7 @@ class FactService:
         self.matcher = Matcher(f for f in facts if not f.retired)
         self.composer = Composer(self._sources)
         self._related: dict[str, tuple[str, ...]] = {}
+        self._rendered: dict[tuple[str, str, Format], str] = {}
 
     @classmethod
     async def open(
@@ -115,7 +116,18 @@ class FactService:
         return [f for f in live if f is not None and not f.retired]
 
     def render(self, fact: Fact, lang: str, fmt: Format = "text") -> str:
-        return self.composer.answer(fact, lang, fmt)
+        """The composed answer; cached for indexed facts, since every answer renders one.
+
+        A fact that is not the indexed one (an admin's draft, an older version) is composed
+        afresh; any change to facts or sources clears the cache.
+        """
+        if self._facts.get(fact.id) is not fact:
+            return self.composer.answer(fact, lang, fmt)
+        key = (fact.id, lang, fmt)
+        text = self._rendered.get(key)
+        if text is None:
+            text = self._rendered[key] = self.composer.answer(fact, lang, fmt)
+        return text
 
     def to_json(self, reply: Reply) -> dict[str, Any]:
         """The `tiesbot ask --json` contract (see ../shared/eval/score.py)."""
@@ -146,6 +158,7 @@ class FactService:
     def _indexed(self, stored: StoredFact) -> StoredFact:
         self._facts[stored.fact.id] = stored.fact
         self._related.clear()
+        self._rendered.clear()
         self.matcher.upsert(stored.fact)
         return stored
 
@@ -160,6 +173,7 @@ class FactService:
         answerable at once; ConflictError if its id was taken meanwhile."""
         [stored] = await self.store.save_facts(sources, [fact], {}, actor, "add")
         self._sources.update({s.id: s for s in sources})
+        self._rendered.clear()
         return self._indexed(stored)
 
     async def undo(self, fact_id: str, actor: str) -> StoredFact | None:
@@ -169,6 +183,7 @@ class FactService:
     async def save_source(self, source: Source) -> None:
         await self.store.save_source(source)
         self._sources[source.id] = source
+        self._rendered.clear()
 
     async def reload(self) -> None:
         """Rebuild the index after a bulk change (an /import)."""
@@ -178,6 +193,7 @@ class FactService:
         self._sources.update({s.id: s for s in await self.store.sources()})
         self.matcher = Matcher(f for f in facts if not f.retired)
         self._related.clear()
+        self._rendered.clear()
 
 
 def folder_hash(files: dict[str, str]) -> str:

@@ -281,13 +281,16 @@ class Store:
         score: float,
         at: str | None = None,
     ) -> int:
-        async with self.transaction() as conn:
-            cur = await conn.execute(
+        # Every question comes here: one autocommit INSERT is atomic on its own, so it needs
+        # no BEGIN/COMMIT round trips to the database thread. The write lock stays, so the row
+        # never lands inside (or is rolled back with) another coroutine's open transaction.
+        async with self._write_lock:
+            cur = await self._conn.execute(
                 "INSERT INTO query_log (at, question, lang, outcome, fact_id, score)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (at or utcnow(), question, lang, outcome, fact_id, score),
             )
-            return int(cur.lastrowid or 0)
+        return int(cur.lastrowid or 0)
 
     async def set_feedback(self, query_id: int, value: int) -> bool:
         async with self.transaction() as conn:
