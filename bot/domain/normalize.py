@@ -14,7 +14,6 @@ import unicodedata
 from functools import lru_cache
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_BELARUSIAN_ONLY = re.compile(r"[іўІЎ]")
 _WORD = re.compile(r"[0-9a-zа-яё]+")
 # "T-72", "Су-25", "2S7", "BTR-70": model names are one word whatever the hyphen.
 # NFKC (in fold) turns the non-breaking hyphen U+2011 into U+2010, so both are listed.
@@ -51,10 +50,6 @@ def is_cyrillic(text: str) -> bool:
 def language_of(text: str) -> str:
     """The reply language for a question: Russian for any Cyrillic (Belarusian included)."""
     return "ru" if is_cyrillic(text) else "en"
-
-
-def is_belarusian(text: str) -> bool:
-    return bool(_BELARUSIAN_ONLY.search(text))
 
 
 def fold(text: str) -> str:

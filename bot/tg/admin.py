@@ -36,7 +36,6 @@ from bot.tg.texts import ADMIN
 
 SESSION_KEY = "admin"
 MAX_PENDING = 200  # buttons an admin may still press, oldest forgotten first
-BUTTON_PREFIXES = ("adm:", "adc:")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.lexicon import Lexicon
-from bot.domain.normalize import fold, is_belarusian, key, keys, language_of, words
+from bot.domain.normalize import fold, key, keys, language_of, words
 
 
 @pytest.fixture(scope="module")
@@ -188,9 +188,3 @@ def test_light_stemming_folds_inflections() -> None:
 )
 def test_reply_language_follows_the_script(text: str, lang: str) -> None:
     assert language_of(text) == lang
-
-
-def test_belarusian_is_recognised_by_its_letters() -> None:
-    assert is_belarusian("Калі Лукашэнка наведаў Іран?")
-    assert not is_belarusian("Когда Лукашенко посетил Иран?")
-    assert not is_belarusian("Iran")
