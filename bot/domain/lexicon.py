@@ -280,6 +280,7 @@ SYNONYMS: dict[str, str] = {
     "dependence": "dependence dependent dependency reliant reliance depend зависим* залежн*",
     "west": "west western westerners запад* захад*",
     "isolate": "isolate isolation isolated изоляц* изолир* ізаляц*",
+    "import": "import imports imported импорт* ввоз* імпарт*",
     "open": "open opened opening открыл* открыт* открыв* адкры*",
     "modernize": "modernize modernise modernized modernised modernization upgrade upgraded "
     "модерниз* мадэрніз*",
