@@ -279,7 +279,9 @@ SYNONYMS: dict[str, str] = {
     "price": "price prices cost costs стоимост* цен* кошт*",
     "dependence": "dependence dependent dependency reliant reliance depend зависим* залежн*",
     "west": "west western westerners запад* захад*",
-    "isolate": "isolate isolation isolated изоляц* изолир* ізаляц*",
+    "isolate": "cut cutoff isolate isolation isolated изоляц* изолир* ізаляц*",
+    "implement": "implement implemented implementation carry carried "
+    "fulfil fulfill выполн* реализ* исполн* выканан* рэалізац*",
     "import": "import imports imported импорт* ввоз* імпарт*",
     "open": "open opened opening открыл* открыт* открыв* адкры*",
     "modernize": "modernize modernise modernized modernised modernization upgrade upgraded "
@@ -321,14 +323,14 @@ STOPWORDS = set(
         show say said let like just ever still very really s t d ll re ve m o y what's when's
         who's how's whats hello hi hey hiya greetings thanks thank thx ty cheers ok okay bye
         good morning evening afternoon night dear bot year years date dates day days month
-        months mny exactly approximately roughly please did else besides other others time now today all become became toward towards early late exactly actually happen happened really ever
+        months mny exactly approximately roughly please did else besides other others time now today all become became toward towards early late exactly actually happen happened really ever behind spend spent dollar dollars usd
         что когда где кто кого кому кем чем чего как какой какая какие каков какова каково
         каких какого каким сколько ли был была были было быть есть это этот эта эти этого его
         ее её их он она они мы вы я ты же бы не ни да нет при между зачем почему в во на и или
         а но по о об от до за из к ко у с со для под над про также ещё еще уже ли ведь вот тот
         та те то привет здравствуйте здравствуй спасибо благодарю пожалуйста пока добрый доброе
         день утро вечер год года году годах годы лет дата даты
-        числа числах месяц месяце точно примерно такая такой такие вдруг ещё еще другие другой сейчас сегодня каком какую какое какого какой каких каким случилось произошло было летом зимой весной осенью вообще именно
+        числа числах месяц месяце точно примерно такая такой такие вдруг ещё еще другие другой сейчас сегодня каком какую какое какого какой каких каким случилось произошло было летом зимой весной осенью вообще именно долларов доллара доллары
         што калі дзе хто каго як які якая якія колькі ці гэта гэты гэтая яго яе іх ён яна яны
         мы вы я ты б не ні так але па аб пра ад да за з са для пад над чаму навошта вітаю
         прывітанне дзякуй калі ласка дзень ранак вечар быў была былі было год гады гадоў годзе гадах
