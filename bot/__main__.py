@@ -25,7 +25,7 @@ from bot.domain.knowledge import (
     write_folder,
 )
 from bot.logs import configure_logging
-from bot.service import FactService, sync_knowledge
+from bot.service import FactService, Reply, sync_knowledge
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.store import Store
 
@@ -100,9 +100,7 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                         "error": EMPTY_QUESTION,
                     }
                 else:
-                    out = service.to_json(reply)
-                    if args.lang and reply.fact:
-                        out["answer"] = service.render(reply.fact, args.lang)
+                    out = service.to_json(reply, args.lang)
                 print(json.dumps(out, ensure_ascii=False), flush=True)
             elif reply is None:
                 print(EMPTY_QUESTION, file=sys.stderr)
@@ -114,10 +112,8 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def render_console(service: FactService, reply: object, lang: str | None) -> str:
-    from bot.service import Reply
-
-    assert isinstance(reply, Reply)
+def render_console(service: FactService, reply: Reply, lang: str | None) -> str:
+    """`tiesbot ask` without --json: the answer as a reader sees it, or why there is none."""
     lang = lang or reply.match.lang
     if reply.fact is not None:
         return service.render(reply.fact, lang)

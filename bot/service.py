@@ -129,10 +129,11 @@ class FactService:
             text = self._rendered[key] = self.composer.answer(fact, lang, fmt)
         return text
 
-    def to_json(self, reply: Reply) -> dict[str, Any]:
-        """The `tiesbot ask --json` contract (see ../shared/eval/score.py)."""
+    def to_json(self, reply: Reply, lang: str | None = None) -> dict[str, Any]:
+        """The `tiesbot ask --json` contract (see ../shared/eval/score.py), in `lang` or the
+        question's own language."""
         match, fact = reply.match, reply.fact
-        lang = match.lang
+        lang = lang or match.lang
         out: dict[str, Any] = {
             "question": match.question,
             "lang": lang,
