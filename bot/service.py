@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain.answers import Composer, Format
 from bot.domain.evidence import SourceTexts
 from bot.domain.knowledge import KnowledgeError, parse_knowledge, read_folder
-from bot.domain.matcher import Candidate, Match, Matcher
+from bot.domain.matcher import Candidate, Match, Matcher, Outcome
 from bot.domain.models import Fact, Source
 from bot.storage.store import ImportReport, Store, StoredFact
 
@@ -33,8 +33,11 @@ class Reply:
     suggestions: tuple[tuple[Fact, Candidate], ...]
 
     @property
-    def answered(self) -> bool:
-        return self.fact is not None
+    def outcome(self) -> Outcome:
+        """What the reader got: the query log and the JSON contract both record this."""
+        if self.fact is not None:
+            return "answered"
+        return "suggested" if self.suggestions else "declined"
 
 
 class FactService:
@@ -137,7 +140,7 @@ class FactService:
         out: dict[str, Any] = {
             "question": match.question,
             "lang": lang,
-            "outcome": match.outcome,
+            "outcome": reply.outcome,
             "answered": fact is not None,
             "answer": self.render(fact, lang) if fact else None,
             "fact_id": fact.id if fact else None,

@@ -37,16 +37,10 @@ async def respond(update: Update, context: Context, question: str) -> None:
     result = service.ask(question)
     match = result.match
     lang = await answer_lang(update, context, match.lang)
-    if result.fact is not None:
-        outcome = "answered"
-    elif result.suggestions:
-        outcome = "suggested"
-    else:
-        outcome = "declined"
     query_id = await service.store.log_query(
         question[:QUESTION_LIMIT],
         match.lang,
-        outcome,
+        result.outcome,
         result.fact.id if result.fact else None,
         match.score,
     )
