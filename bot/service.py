@@ -21,7 +21,6 @@ from bot.domain.models import Fact, Source
 from bot.storage.store import ImportReport, Store, StoredFact
 
 log = logging.getLogger(__name__)
-QUESTION_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ class FactService:
         return self._facts.get(fact_id)
 
     def ask(self, question: str) -> Reply:
-        match = self.matcher.match(question[:QUESTION_LIMIT])
+        match = self.matcher.match(question)
         fact = self._facts.get(match.fact_id) if match.fact_id else None
         suggestions = tuple(
             (self._facts[c.fact_id], c) for c in match.suggestions if c.fact_id in self._facts
@@ -101,7 +100,7 @@ class FactService:
 
     def search(self, question: str, limit: int = 10) -> list[Fact]:
         """Facts ranked for a question, for inline mode and /find; no thresholds."""
-        _, ranked = self.matcher.rank(question[:QUESTION_LIMIT], limit=limit)
+        _, ranked = self.matcher.rank(question, limit=limit)
         return [self._facts[c.fact_id] for c in ranked if c.fact_id in self._facts]
 
     def related(self, fact: Fact, limit: int = 3) -> list[Fact]:

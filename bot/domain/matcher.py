@@ -40,6 +40,8 @@ Outcome = Literal["answered", "suggested", "declined"]
 YEAR = re.compile(r"^(19|20)\d\d$")
 UNIVERSAL = frozenset({"belarus", "minsk", "lukashenka"})
 MAX_QUESTION_TERMS = 48
+# Longer questions are read this far: enough for any real question, bounded work for the rest.
+QUESTION_LIMIT = 4096
 ANSWER_WEIGHT = 0.4
 UNKNOWN_WEIGHT = 1.25
 OVERVIEW_PENALTY = 0.9
@@ -270,7 +272,7 @@ class Matcher:
     def rank(self, question: str, limit: int = 10) -> tuple[str, list[Candidate]]:
         """The question's language and its best facts, entity-compatible, best first."""
         lang = language_of(question)
-        analysis = self.lexicon.analyse(question[:4096])
+        analysis = self.lexicon.analyse(question[:QUESTION_LIMIT])
         terms = list(dict.fromkeys(analysis.terms))[:MAX_QUESTION_TERMS]
         if not terms or not self._slot:
             return lang, []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import MessageEntity, Update
 from telegram.ext import MessageHandler, filters
 
-from bot.service import QUESTION_LIMIT
+from bot.domain.matcher import QUESTION_LIMIT
 from bot.tg import render
 from bot.tg.commands import NEW_MESSAGES, command
 from bot.tg.context import Context, TiesApp, answer_lang, ui_lang
