@@ -57,6 +57,7 @@ OWNER = 900_000_001
 FIRST_SUBSCRIBER = 1_000_000
 MONDAY = dt.datetime(2031, 3, 3, 9, 0, tzinfo=ZoneInfo("Europe/Minsk"))
 TARGET = 0.9
+CONCURRENCY = 64
 Call = tuple[int, int | None, float]  # chat id, HTTP status, when the fake received it
 
 
@@ -161,7 +162,7 @@ async def broadcast_run(
         )
         app = build_application(settings, rate_limiter=limiter)
         app.bot_data.digest.clock = lambda: MONDAY
-        app.bot_data.digest.options = BroadcastOptions()
+        app.bot_data.digest.options = BroadcastOptions(concurrency=CONCURRENCY)
         await start_app(app)
         try:
             await app.bot_data.digest.ready.wait()

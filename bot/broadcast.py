@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -173,7 +174,9 @@ async def broadcast(
     pending = await store.pending_deliveries(digest_id)
     queue = [r for r in unique if r.chat_id in pending]
     report = BroadcastReport(digest_id, already_done=len(unique) - len(queue))
-    courier = _Courier(store, digest_id, parts_by_lang, sender, report, options)
+    claim = _GroupedWrite(functools.partial(store.mark_sending, digest_id))
+    confirm = _GroupedWrite(functools.partial(store.mark_sent, digest_id))
+    courier = _Courier(store, digest_id, parts_by_lang, sender, report, options, claim, confirm)
     queue.reverse()
 
     async def worker() -> None:
@@ -182,12 +185,59 @@ async def broadcast(
 
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(max(1, min(options.concurrency, len(queue)))):
+            writers = [group.create_task(claim.run()), group.create_task(confirm.run())]
+            workers = [
                 group.create_task(worker())
+                for _ in range(max(1, min(options.concurrency, len(queue))))
+            ]
+            await asyncio.wait(workers)
+            for writer in writers:
+                writer.cancel()
     except BaseExceptionGroup as errors:
         # Workers only let crashes and cancellations through; surface the first as itself.
         raise errors.exceptions[0] from None
     return report
+
+
+class _GroupedWrite:
+    """One kind of ledger write (claim, or confirm), coalesced across the workers.
+
+    Each worker still waits until its own row is committed, so the ledger's order is the same
+    as with one statement per chat: claimed before the send, confirmed after. What changes is
+    that the writes workers issue while a statement is running go out together in the next:
+    at a thousand messages a second, a round trip to SQLite's thread per chat and per state
+    was a third of the broadcast's CPU.
+    """
+
+    def __init__(self, write: Callable[[list[int]], Awaitable[set[int]]]) -> None:
+        self._write = write
+        self._queued: dict[int, asyncio.Future[bool]] = {}
+        self._wake = asyncio.Event()
+
+    async def __call__(self, chat_id: int) -> bool:
+        """Whether this chat's row was written (False: it was not in the expected state)."""
+        future = asyncio.get_running_loop().create_future()
+        self._queued[chat_id] = future
+        self._wake.set()
+        return await future
+
+    async def run(self) -> None:
+        """Write what is queued, batch after batch, until cancelled (with nothing queued: the
+        broadcast cancels it once every worker is done)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queued = self._queued, {}
+            try:
+                written = await self._write(list(batch))
+            except Exception as exc:
+                for future in batch.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for chat_id, future in batch.items():
+                if not future.done():
+                    future.set_result(chat_id in written)
 
 
 @dataclass
@@ -198,12 +248,14 @@ class _Courier:
     sender: Sender
     report: BroadcastReport
     options: BroadcastOptions
+    claim: _GroupedWrite
+    confirm: _GroupedWrite
 
     async def deliver(self, recipient: Recipient) -> None:
         """All parts to one chat under one ledger row, claimed before the first part."""
         store, digest_id, chat_id = self.store, self.digest_id, recipient.chat_id
         parts = self.parts_by_lang.get(recipient.lang) or self.parts_by_lang["en"]
-        if not await store.mark_sending(digest_id, chat_id):
+        if not await self.claim(chat_id):
             self.report.already_done += 1
             return
         index = attempts = waits = 0
@@ -246,7 +298,7 @@ class _Courier:
                 self.report.unknown.append(chat_id)
                 return
             index += 1
-        await store.mark_sent(digest_id, chat_id)
+        await self.confirm(chat_id)
         self.report.sent.append(chat_id)
 
     async def _wait(self, chat_id: int, index: int, exc: DeliveryError, seconds: float) -> bool:
@@ -256,7 +308,7 @@ class _Courier:
         if index == 0:
             await self.store.release_delivery(self.digest_id, chat_id, str(exc))
         await self.options.sleep(seconds)
-        if index == 0 and not await self.store.mark_sending(self.digest_id, chat_id):
+        if index == 0 and not await self.claim(chat_id):
             self.report.already_done += 1
             return False
         return True

@@ -48,6 +48,7 @@ def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
     handler.addFilter(UpdateIdFilter())
     handler.setFormatter(RedactingFormatter(FORMAT, secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # httpx logs every request URL, and Bot API URLs contain the token.
+    # The bot talks through aiohttp (bot/tg/transport.py), which logs no URLs; PTB's default
+    # HTTPXRequest logs every request URL, token included, should anything fall back to it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import logging
 import os
 import shutil
 import sqlite3
@@ -32,12 +31,12 @@ from typing import Literal
 
 from telegram import Bot, ChatMember, ChatMemberAdministrator
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
-from telegram.request import HTTPXRequest
 
 from bot.domain.evidence import SourceTexts
 from bot.domain.knowledge import KnowledgeError, load_folder
 from bot.settings import Settings, SettingsError, load_settings, read_env_file
 from bot.storage.schema import LATEST
+from bot.tg.transport import AiohttpRequest
 
 HEARTBEAT_MAX_AGE = 120.0
 NETWORK_TIMEOUT = 10.0
@@ -668,8 +667,8 @@ def _chat_id(channel: str) -> str | int:
 async def check_bot_api(settings: Settings, call_timeout: float = NETWORK_TIMEOUT) -> list[Check]:
     """getMe, then the bot's standing in the digest channel; no call waits past the limit."""
 
-    def request() -> HTTPXRequest:
-        return HTTPXRequest(
+    def request() -> AiohttpRequest:
+        return AiohttpRequest(
             connect_timeout=call_timeout,
             read_timeout=call_timeout,
             write_timeout=call_timeout,
@@ -907,8 +906,6 @@ async def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_doctor(args: argparse.Namespace) -> int:
     """Takes no Settings: invalid settings are one of the things it reports."""
-    # httpx logs request URLs at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     checks = await doctor(env_file=args.env_file, call_timeout=args.timeout)
     for check in checks:
         print(check, flush=True)

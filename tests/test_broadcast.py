@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -283,6 +283,42 @@ async def test_sends_run_concurrently_within_the_bound(store: Store, sleep: Fake
     report = await send_digest(store, digest, sender, options=options(sleep, concurrency=4))
     assert sender.max_in_flight == 4
     assert sorted(report.sent) == chats
+
+
+async def test_concurrent_ledger_writes_go_out_together_in_the_same_order(
+    store: Store, sleep: FakeSleep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = list(range(1, 41))
+    await subscribe(store, chats)
+    digest = await stored_digest(store)
+    statements: list[tuple[str, int]] = []
+    for name in ("mark_sending", "mark_sent"):
+        original = getattr(store, name)
+
+        async def counted(
+            digest_id: str, chat_ids: list[int], _name: str = name, _write: Any = original
+        ) -> set[int]:
+            statements.append((_name, len(chat_ids)))
+            return cast(set[int], await _write(digest_id, chat_ids))
+
+        monkeypatch.setattr(store, name, counted)
+    seen_at_send: dict[int, str] = {}
+
+    class Checking(FakeSender):
+        async def send(self, chat_id: int, text: str) -> None:
+            # Committed before the send: what a crash right now would leave in the ledger.
+            seen_at_send[chat_id] = (await states(store))[chat_id]
+            await super().send(chat_id, text)
+
+    sender = Checking(gate=asyncio.Event(), gate_at=8)
+    report = await send_digest(store, digest, sender, options=options(sleep, concurrency=8))
+    assert sorted(report.sent) == chats
+    assert seen_at_send == {c: "sending" for c in chats}
+    assert await states(store) == {c: "sent" for c in chats}
+    for name in ("mark_sending", "mark_sent"):
+        sizes = [n for kind, n in statements if kind == name]
+        assert sum(sizes) == len(chats)
+        assert len(sizes) < len(chats), f"{name}: one statement per chat, none grouped"
 
 
 # -- what Telegram may answer --------------------------------------------------------------

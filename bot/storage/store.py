@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,8 @@ from bot.domain.models import Fact, Source
 from bot.storage.schema import LATEST, MIGRATIONS
 
 INITIAL_IMPORT = "initial import"
+# Chat ids bound in one ledger statement, well under SQLite's limit on parameters.
+_ID_CHUNK = 500
 
 
 def utcnow() -> str:
@@ -611,13 +613,37 @@ class Store:
         )
         return {int(r["chat_id"]): r["lang"] for r in rows}
 
-    async def mark_sending(self, digest_id: str, chat_id: int) -> bool:
-        """Claim a pending row just before the send; False if it is not pending (someone else
-        claimed it, or it was already dealt with), in which case the caller must not send."""
-        return await self._set_delivery(digest_id, chat_id, "sending", ("pending",), None, 1)
+    async def mark_sending(self, digest_id: str, chat_ids: Collection[int]) -> set[int]:
+        """Claim pending rows just before their sends, in one statement; returns the chats
+        claimed. A chat missing from it was not pending (someone else claimed it, or it was
+        already dealt with), and the caller must not send to it."""
+        return await self._set_deliveries(digest_id, chat_ids, "sending", "pending", 1)
 
-    async def mark_sent(self, digest_id: str, chat_id: int) -> bool:
-        return await self._set_delivery(digest_id, chat_id, "sent", ("sending",), None)
+    async def mark_sent(self, digest_id: str, chat_ids: Collection[int]) -> set[int]:
+        """Record sends Telegram accepted, in one statement; returns the chats recorded."""
+        return await self._set_deliveries(digest_id, chat_ids, "sent", "sending", 0)
+
+    async def _set_deliveries(
+        self, digest_id: str, chat_ids: Collection[int], state: str, from_state: str, attempt: int
+    ) -> set[int]:
+        # A broadcast's workers claim and confirm many rows at once (bot/broadcast.py groups
+        # them): one statement each way instead of one per chat. Chunked below SQLite's
+        # limit on bound parameters.
+        done: set[int] = set()
+        ids = list(chat_ids)
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            done.update(
+                await self._returning(
+                    "UPDATE deliveries SET state = ?, error = NULL,"
+                    " attempts = attempts + ?, updated_at = ?"
+                    f" WHERE digest_id = ? AND state = ? AND chat_id IN ({marks})"
+                    " RETURNING chat_id",
+                    (state, attempt, utcnow(), digest_id, from_state, *chunk),
+                )
+            )
+        return done
 
     async def mark_failed(self, digest_id: str, chat_id: int, error: str) -> bool:
         return await self._set_delivery(digest_id, chat_id, "failed", ("sending",), error)

@@ -45,6 +45,7 @@ from bot.tg.handlers import (
     timeline,
     topics,
 )
+from bot.tg.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def build_application(
 ) -> TiesApp:
     """The Application with its settings, services and handlers; not yet initialised.
 
-    `request` replaces HTTP (the console chat); `service` lends an already open fact service
+    HTTP goes through aiohttp (bot/tg/transport.py says why); `request` replaces it (the
+    console chat); `service` lends an already open fact service
     that the caller keeps ownership of; `rate_limiter` replaces Telegram's flood limits (the
     benchmark measures the bot, not Telegram's 30 messages a second); `heartbeat` proves the
     bot alive to `tiesbot health` every 30 s (for the deployed bot, not tests or the console).
@@ -91,6 +93,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request).updater(None)
+    else:
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
     app: TiesApp = builder.build()
     data = app.bot_data
     data.settings = settings

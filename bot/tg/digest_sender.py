@@ -15,7 +15,6 @@ import datetime as dt
 import warnings
 from typing import Any
 
-import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -39,9 +38,8 @@ from bot.broadcast import (
     TransientError,
 )
 from bot.tg.delivery import SEND_ONCE, RetryingRateLimiter
+from bot.tg.transport import never_sent
 
-# httpx errors raised before a byte of the request left: Telegram cannot have seen it.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Bad Request texts that mean the chat itself is gone, not this message.
 _GONE = ("chat not found",)
 
@@ -81,10 +79,9 @@ def classify(exc: TelegramError) -> DeliveryError:
         # the new chat again (the bot cannot tell whether they still want it there).
         return PermanentError(f"the group moved to the supergroup {exc.new_chat_id}")
     if isinstance(exc, NetworkError):  # TimedOut included
-        cause = exc.__cause__
-        if isinstance(cause, _NOT_SENT):
+        if never_sent(exc):
             return TransientError(message)
-        if cause is None and not isinstance(exc, TimedOut):
+        if exc.__cause__ is None and not isinstance(exc, TimedOut):
             return TransientError(message)  # an HTTP answer: a 5xx, so nothing was posted
         return DeliveryUncertain(message)
     return PermanentError(message)

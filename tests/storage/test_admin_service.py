@@ -237,8 +237,8 @@ async def test_stats_over_seven_and_thirty_days(admin: AdminService, service: Fa
     assert stats.last_digest is None
     assert await store.create_digest("2026-W09", [FACT], "text")
     await store.add_deliveries("2026-W09", [5, 6])
-    assert await store.mark_sending("2026-W09", 5)
-    assert await store.mark_sent("2026-W09", 5)
+    assert await store.mark_sending("2026-W09", [5])
+    assert await store.mark_sent("2026-W09", [5])
     digest = (await admin.stats(EDITOR, NOW)).last_digest
     assert digest is not None
     assert (digest.id, digest.counts) == ("2026-W09", {"pending": 1, "sent": 1})

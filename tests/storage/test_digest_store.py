@@ -133,9 +133,9 @@ async def test_digest_status_counts_deliveries_per_state(store: Store) -> None:
     await store.skip_digest("2026-W46")
     await store.add_deliveries(DIGEST, [1, 2, 3, 4])
     await store.add_deliveries("2026-W47", [1])
-    await store.mark_sending(DIGEST, 1)
-    await store.mark_sent(DIGEST, 1)
-    await store.mark_sending(DIGEST, 2)
+    await store.mark_sending(DIGEST, [1])
+    await store.mark_sent(DIGEST, [1])
+    await store.mark_sending(DIGEST, [2])
     await store.mark_failed(DIGEST, 2, "502")
     await store.mark_deactivated(DIGEST, 3, "blocked")
     report = await store.digest_status(limit=3)
@@ -156,8 +156,8 @@ async def test_digest_status_counts_deliveries_per_state(store: Store) -> None:
 async def test_ledger_rows_are_created_idempotently(store: Store) -> None:
     await store.create_digest(DIGEST, [], "{}")
     assert await store.add_deliveries(DIGEST, [1, 2, 3]) == 3
-    await store.mark_sending(DIGEST, 2)
-    await store.mark_sent(DIGEST, 2)
+    await store.mark_sending(DIGEST, [2])
+    await store.mark_sent(DIGEST, [2])
     assert await store.add_deliveries(DIGEST, [2, 3, 4]) == 1
     assert await states(store) == {1: "pending", 2: "sent", 3: "pending", 4: "pending"}
     assert await store.add_deliveries(DIGEST, []) == 0
@@ -169,7 +169,7 @@ async def test_sending_is_committed_before_the_call_returns(store: Store) -> Non
     """The row must say 'sending' to anyone who looks, a crash included, before the send."""
     await store.create_digest(DIGEST, [], "{}")
     await store.add_deliveries(DIGEST, [7])
-    assert await store.mark_sending(DIGEST, 7)
+    assert await store.mark_sending(DIGEST, [7])
     assert seen_by_another_process(store.path, "SELECT state, attempts FROM deliveries") == [
         ("sending", 1)
     ]
@@ -178,11 +178,11 @@ async def test_sending_is_committed_before_the_call_returns(store: Store) -> Non
 async def test_a_row_is_claimed_only_once(store: Store) -> None:
     await store.create_digest(DIGEST, [], "{}")
     await store.add_deliveries(DIGEST, [1])
-    assert await store.mark_sending(DIGEST, 1)
-    assert not await store.mark_sending(DIGEST, 1)
-    assert await store.mark_sent(DIGEST, 1)
-    assert not await store.mark_sent(DIGEST, 1)
-    assert not await store.mark_sending(DIGEST, 1)
+    assert await store.mark_sending(DIGEST, [1])
+    assert not await store.mark_sending(DIGEST, [1])
+    assert await store.mark_sent(DIGEST, [1])
+    assert not await store.mark_sent(DIGEST, [1])
+    assert not await store.mark_sending(DIGEST, [1])
     assert not await store.mark_failed(DIGEST, 1, "late")
     assert not await store.mark_unknown(DIGEST, 1, "late")
     assert not await store.mark_deactivated(DIGEST, 1, "late")
@@ -192,12 +192,12 @@ async def test_a_row_is_claimed_only_once(store: Store) -> None:
 async def test_a_refused_send_goes_back_to_pending(store: Store) -> None:
     await store.create_digest(DIGEST, [], "{}")
     await store.add_deliveries(DIGEST, [1])
-    await store.mark_sending(DIGEST, 1)
+    await store.mark_sending(DIGEST, [1])
     assert await store.release_delivery(DIGEST, 1, "retry after 3 s")
     [row] = await store.deliveries(DIGEST)
     assert (row.state, row.attempts, row.error) == ("pending", 1, "retry after 3 s")
-    assert await store.mark_sending(DIGEST, 1)
-    assert await store.mark_sent(DIGEST, 1)
+    assert await store.mark_sending(DIGEST, [1])
+    assert await store.mark_sent(DIGEST, [1])
     [row] = await store.deliveries(DIGEST)
     assert (row.state, row.attempts, row.error) == ("sent", 2, None)
 
@@ -210,9 +210,9 @@ async def test_recovery_turns_rows_in_flight_into_unknown(tmp_path: Path) -> Non
     await store.add_deliveries(DIGEST, [1, 2, 3, 4])
     await store.add_deliveries("2026-W49", [5])
     for chat_id in (1, 2, 3):
-        await store.mark_sending(DIGEST, chat_id)
-    await store.mark_sent(DIGEST, 1)
-    await store.mark_sending("2026-W49", 5)
+        await store.mark_sending(DIGEST, [chat_id])
+    await store.mark_sent(DIGEST, [1])
+    await store.mark_sending("2026-W49", [5])
     await store.close()  # the crash
 
     store = await Store.open(path)
@@ -221,7 +221,7 @@ async def test_recovery_turns_rows_in_flight_into_unknown(tmp_path: Path) -> Non
         assert await states(store) == {1: "sent", 2: "unknown", 3: "unknown", 4: "pending"}
         assert await store.recover_in_flight(DIGEST) == []
         assert await states(store, "2026-W49") == {5: "sending"}  # another digest's business
-        assert not await store.mark_sending(DIGEST, 2)
+        assert not await store.mark_sending(DIGEST, [2])
         assert list(await store.pending_deliveries(DIGEST)) == [4]
     finally:
         await store.close()
@@ -234,7 +234,7 @@ async def test_chats_that_unsubscribed_meanwhile_are_dropped(store: Store) -> No
     await store.add_deliveries(DIGEST, [1, 2, 3, -100123])  # the channel is no subscriber
     await store.unsubscribe(2)
     await store.unsubscribe(3)
-    await store.mark_sending(DIGEST, 3)
+    await store.mark_sending(DIGEST, [3])
     assert await store.drop_unsubscribed(DIGEST) == [2]
     assert await states(store) == {
         -100123: "pending",

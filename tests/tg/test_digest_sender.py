@@ -1,8 +1,9 @@
 """The digest Sender's reading of Bot API errors, and the limiter's promise for SEND_ONCE.
 
 Whether a failed send may be repeated depends on whether the request can have reached
-Telegram; these pin each PTB error (with the httpx error underneath, as PTB raises it) to the
-ledger's verdict, and check that the pacing keeps Telegram's limit in every window.
+Telegram; these pin each PTB error (with the aiohttp error underneath, as bot/tg/transport.py
+raises it; tests/tg/test_transport.py makes them on real sockets) to the ledger's verdict,
+and check that the pacing keeps Telegram's limit in every window.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import httpx
+import aiohttp
 import pytest
 from telegram.error import (
     BadRequest,
@@ -53,9 +54,6 @@ def caused(error: TelegramError, cause: BaseException) -> TelegramError:
     return error
 
 
-REQUEST = httpx.Request("POST", "https://api.telegram.org/bot/sendMessage")
-
-
 @pytest.mark.parametrize(
     ("error", "verdict"),
     [
@@ -69,18 +67,15 @@ REQUEST = httpx.Request("POST", "https://api.telegram.org/bot/sendMessage")
         (NetworkError("Internal Server Error"), TransientError),  # a 5xx answer
         (NetworkError("Bad Gateway"), TransientError),
         (
-            caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("refused")),
+            caused(TimedOut(), aiohttp.ConnectionTimeoutError("connect or pool")),
             TransientError,
         ),
-        (caused(TimedOut(), httpx.ConnectTimeout("connect")), TransientError),
-        (caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool")), TransientError),
-        (caused(TimedOut(), httpx.ReadTimeout("read", request=REQUEST)), DeliveryUncertain),
-        (caused(TimedOut(), httpx.WriteTimeout("write", request=REQUEST)), DeliveryUncertain),
+        (caused(TimedOut(), aiohttp.SocketTimeoutError("read")), DeliveryUncertain),
         (
-            caused(NetworkError("dropped"), httpx.RemoteProtocolError("Server disconnected")),
+            caused(NetworkError("dropped"), aiohttp.ServerDisconnectedError()),
             DeliveryUncertain,
         ),
-        (caused(NetworkError("read"), httpx.ReadError("reset")), DeliveryUncertain),
+        (caused(NetworkError("reset"), aiohttp.ClientOSError(104, "reset")), DeliveryUncertain),
         (caused(NetworkError("Unknown error in HTTP"), RuntimeError("?")), DeliveryUncertain),
         (TimedOut(), DeliveryUncertain),
     ],
@@ -118,7 +113,7 @@ async def test_send_once_skips_the_network_retries_only() -> None:
     async def dropped(*args: object, **kwargs: object) -> bool:
         nonlocal calls
         calls += 1
-        raise NetworkError("httpx.RemoteProtocolError: Server disconnected")
+        raise NetworkError("aiohttp.ServerDisconnectedError: Server disconnected")
 
     with pytest.raises(NetworkError):
         await limiter.process_request(dropped, (), {}, "sendMessage", {"chat_id": 1}, SEND_ONCE)
