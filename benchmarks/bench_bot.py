@@ -6,9 +6,9 @@ Simulated users each ask their share of the questions through the fake Bot API (
 127.0.0.1, the same harness as tests/tg): a user sends a question, waits for the bot's reply,
 then asks the next, and all users do so at once. The real bot (built by bot.tg.app) runs
 beside tests/tg/echo_bot.py, a bot that does nothing but reply, on the same harness in the
-same run; their throughput ratio is the bot's own cost. Both get the same concurrency and
-the same rate limiter with Telegram's flood limits switched off: otherwise both would
-measure Telegram's 30 messages a second, not themselves. The target is a ratio of 0.8.
+same run; their throughput ratio is the bot's own cost. Both get the same concurrency, the
+same HTTP stack (bot/tg/transport.py) and the same rate limiter with Telegram's flood limits
+switched off: otherwise both would measure Telegram's 30 messages a second, not themselves. The target is a ratio of 0.8.
 
 The fake runs in a process of its own for both bots, as Telegram's servers do not share the
 bot's CPU: its work on a reply (parsing the HTML, checking buttons, storing the message) is
@@ -44,6 +44,7 @@ from bot.service import FactService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.tg.app import build_application, start_app, stop_app  # noqa: E402
 from bot.tg.delivery import RetryingRateLimiter  # noqa: E402
+from bot.tg.transport import AiohttpRequest  # noqa: E402
 from tests.fakebot import ApiCall, FakeBotApi, FakeUser  # noqa: E402
 from tests.tg.echo_bot import build_echo_app  # noqa: E402
 
@@ -247,7 +248,9 @@ def build_tiesbot(database: Path) -> Callable[[str], AnyApp]:
 
 def build_echo(url: str) -> AnyApp:
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
-    return build_echo_app(url, TOKEN, rate_limiter=limiter, concurrent_updates=True)
+    return build_echo_app(
+        url, TOKEN, rate_limiter=limiter, concurrent_updates=True, request=AiohttpRequest
+    )
 
 
 async def bench(users: int, total: int, rounds: int, database: Path) -> list[Result]:

@@ -7,6 +7,7 @@ as a baseline: it measures the cost of PTB plus the fake with no bot logic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -19,6 +20,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 START_TEXT = "Hi! Send me any text and I will send it back."
 
@@ -40,13 +42,15 @@ def build_echo_app(
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     concurrent_updates: bool | int = False,
+    request: Callable[[int], BaseRequest] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build (not start) the echo bot against a Bot API at ``base_url``.
 
     ``base_url`` is the server root (``FakeBotApi.url``), because PTB needs two
     derived URLs: ``/bot`` for methods and ``/file/bot`` for downloads. Callers
-    may add handlers before starting it. ``concurrent_updates`` lets a benchmark give the
-    baseline the same concurrency as the bot it is compared with.
+    may add handlers before starting it. ``concurrent_updates`` and ``request`` (a factory
+    taking the connection pool size) let a benchmark give the baseline the same concurrency
+    and HTTP stack as the bot it is compared with.
     """
     root = base_url.rstrip("/")
     builder = ApplicationBuilder().token(token).base_url(f"{root}/bot")
@@ -54,6 +58,8 @@ def build_echo_app(
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
     builder = builder.concurrent_updates(concurrent_updates)
+    if request is not None:
+        builder = builder.request(request(256)).get_updates_request(request(1))
     app = builder.build()
     app.add_handler(CommandHandler("start", _start))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
