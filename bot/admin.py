@@ -40,6 +40,7 @@ from bot.storage.store import (
     Editor,
     QueryStats,
     Revision,
+    RoleChange,
     StoredFact,
 )
 
@@ -102,6 +103,11 @@ class AdminService:
         await self.require(user_id, owner=True)
         return await self.store.editors()
 
+    async def role_history(self, user_id: int, limit: int = 10) -> list[RoleChange]:
+        """The latest grants and revocations of the editor role (owners only)."""
+        await self.require(user_id, owner=True)
+        return await self.store.role_changes(limit)
+
     async def grant(self, user_id: int, editor: int) -> Literal["added", "already", "owner"]:
         """Make a user an editor (owners only); owners themselves are set in ADMIN_IDS."""
         await self.require(user_id, owner=True)
@@ -116,7 +122,7 @@ class AdminService:
         await self.require(user_id, owner=True)
         if editor in self.owners:
             return "owner"
-        removed = await self.store.remove_editor(editor)
+        removed = await self.store.remove_editor(editor, user_id)
         log.info("editor %s removed by %s", editor, user_id)
         return "removed" if removed else "absent"
 

@@ -109,6 +109,18 @@ MIGRATIONS: tuple[str, ...] = (
         daily_unanswered INTEGER NOT NULL DEFAULT 0 CHECK (daily_unanswered IN (0, 1))
     );
     """,
+    # 4: who gave or took the editor role, and when (the editors table only holds the present)
+    """
+    CREATE TABLE role_changes (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        change TEXT NOT NULL CHECK (change IN ('granted', 'revoked')),
+        changed_by INTEGER NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    INSERT INTO role_changes (user_id, change, changed_by, changed_at)
+        SELECT user_id, 'granted', added_by, added_at FROM editors ORDER BY added_at, user_id;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

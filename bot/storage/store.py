@@ -311,16 +311,36 @@ class Store:
         return await self._one("SELECT 1 FROM editors WHERE user_id = ?", (user_id,)) is not None
 
     async def add_editor(self, user_id: int, added_by: int) -> bool:
-        """Grant the editor role; False when the user already had it."""
-        changed = await self._change(
-            "INSERT OR IGNORE INTO editors (user_id, added_by, added_at) VALUES (?, ?, ?)",
-            (user_id, added_by, utcnow()),
-        )
-        return changed == 1
+        """Grant the editor role, recorded in the role history; False when the user already
+        had it (and nothing is recorded)."""
+        at = utcnow()
+        async with self.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO editors (user_id, added_by, added_at) VALUES (?, ?, ?)",
+                (user_id, added_by, at),
+            )
+            if cur.rowcount != 1:
+                return False
+            await _record_role_change(conn, user_id, "granted", added_by, at)
+        return True
 
-    async def remove_editor(self, user_id: int) -> bool:
-        changed = await self._change("DELETE FROM editors WHERE user_id = ?", (user_id,))
-        return changed == 1
+    async def remove_editor(self, user_id: int, removed_by: int) -> bool:
+        """Take the editor role away, recorded in the role history; False when the user did
+        not have it."""
+        async with self.transaction() as conn:
+            cur = await conn.execute("DELETE FROM editors WHERE user_id = ?", (user_id,))
+            if cur.rowcount != 1:
+                return False
+            await _record_role_change(conn, user_id, "revoked", removed_by, utcnow())
+        return True
+
+    async def role_changes(self, limit: int) -> list[RoleChange]:
+        """The latest grants and revocations, newest first."""
+        rows = await self._all("SELECT * FROM role_changes ORDER BY id DESC LIMIT ?", (limit,))
+        return [
+            RoleChange(int(r["user_id"]), r["change"], int(r["changed_by"]), r["changed_at"])
+            for r in rows
+        ]
 
     async def logged_misses(self, start: dt.datetime) -> list[LoggedQuestion]:
         """Declined and did-you-mean questions since `start`, counted per exact text.
@@ -763,6 +783,15 @@ def _revision(row: aiosqlite.Row) -> Revision:
     )
 
 
+async def _record_role_change(
+    conn: aiosqlite.Connection, user_id: int, change: str, by: int, at: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO role_changes (user_id, change, changed_by, changed_at) VALUES (?, ?, ?, ?)",
+        (user_id, change, by, at),
+    )
+
+
 async def _set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -921,6 +950,16 @@ class Editor:
     user_id: int
     added_by: int
     added_at: str
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """One grant or revocation of the editor role."""
+
+    user_id: int
+    change: str  # 'granted' or 'revoked'
+    changed_by: int
+    changed_at: str
 
 
 @dataclass(frozen=True)

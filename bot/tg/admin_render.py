@@ -16,7 +16,7 @@ from bot.domain.answers import Composer
 from bot.domain.curation import Change, FieldError, Missed, changes, shorten
 from bot.domain.models import LANGUAGES, Fact, Source
 from bot.domain.transfer import ImportPlan
-from bot.storage.store import Editor, QueryStats, Revision
+from bot.storage.store import Editor, QueryStats, Revision, RoleChange
 from bot.tg.admin import action_button, conversation_button
 from bot.tg.render import Outgoing, keyboard, label, split_blocks
 from bot.tg.texts import ADMIN, EN
@@ -241,8 +241,8 @@ def import_summary(plan: ImportPlan) -> list[str]:
     return blocks
 
 
-def admins(owners: Iterable[int], editors: Sequence[Editor]) -> str:
-    """/admins: owners, editors and how to change them."""
+def admins(owners: Iterable[int], editors: Sequence[Editor], history: Sequence[RoleChange]) -> str:
+    """/admins: owners, editors, who changed the roles lately, and how to change them."""
     lines = [
         ADMIN.admins_owners.format(ids=", ".join(f"<code>{o}</code>" for o in sorted(owners)))
     ]
@@ -254,5 +254,13 @@ def admins(owners: Iterable[int], editors: Sequence[Editor]) -> str:
         ]
     else:
         lines.append(ADMIN.admins_no_editors)
+    if history:
+        lines.append(ADMIN.admins_history_head)
+        lines += [
+            ADMIN.admins_history[c.change].format(
+                id=c.user_id, by=c.changed_by, at=_when(c.changed_at)
+            )
+            for c in history
+        ]
     lines.append(ADMIN.admins_usage)
     return "\n".join(lines)

@@ -579,6 +579,13 @@ class AdminTexts:
     admins_editors_head: str = "<b>Editors</b>:"
     admins_editor: str = "• <code>{id}</code>, added by {by} on {at}"
     admins_no_editors: str = "No editors."
+    admins_history_head: str = "<b>Latest role changes</b>:"
+    admins_history: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "granted": "• {at}: <code>{id}</code> made an editor by {by}",
+            "revoked": "• {at}: <code>{id}</code> no longer an editor, by {by}",
+        }
+    )
     admins_usage: str = (
         "<code>/admins add ID</code> · <code>/admins remove ID</code> (numeric ids)"
     )

@@ -483,3 +483,47 @@ async def test_concurrent_writers_on_one_store_take_turns(tmp_path: Path) -> Non
         await store.close()
     with closing(sqlite3.connect(tmp_path / "db.sqlite3")) as conn:
         assert conn.execute("SELECT count(*) FROM query_log").fetchone()[0] == 50
+
+
+async def test_role_changes_are_kept_with_who_and_when(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "roles.sqlite3")
+    try:
+        assert await store.add_editor(7, added_by=1)
+        assert not await store.add_editor(7, added_by=2)  # already: nothing to record
+        assert not await store.remove_editor(8, removed_by=1)  # never was: nothing either
+        assert await store.remove_editor(7, removed_by=2)
+        changes = await store.role_changes(limit=10)
+        assert [(c.user_id, c.change, c.changed_by) for c in changes] == [
+            (7, "revoked", 2),
+            (7, "granted", 1),
+        ]
+        assert await store.editors() == []
+        assert len(await store.role_changes(limit=1)) == 1
+    finally:
+        await store.close()
+
+
+async def test_the_role_history_starts_from_the_editors_of_an_older_database(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v3.sqlite3"
+    with closing(sqlite3.connect(path)) as conn:
+        for version, script in enumerate(MIGRATIONS[:3], start=1):
+            conn.executescript(script)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute(
+            "INSERT INTO editors (user_id, added_by, added_at) VALUES (5, 1, ?)",
+            ("2026-01-02T03:04:05+00:00",),
+        )
+        conn.commit()
+    store = await Store.open(path)
+    try:
+        [change] = await store.role_changes(limit=10)
+        assert (change.user_id, change.change, change.changed_by, change.changed_at) == (
+            5,
+            "granted",
+            1,
+            "2026-01-02T03:04:05+00:00",
+        )
+    finally:
+        await store.close()

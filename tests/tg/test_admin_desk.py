@@ -278,5 +278,12 @@ async def test_owners_manage_editors(bot: Harness, fake: FakeBotApi) -> None:
     assert "an owner" in texts_of(await bot.say(olga, f"/admins remove {olga.id}"))
     assert "no longer an editor" in texts_of(await bot.say(olga, f"/admins remove {EDITOR_ID}"))
     assert texts_of(await bot.say(erik, "/find iran")) == ADMIN.not_allowed["en"]
+    # The editors list holds only the present; the role history keeps who did what.
+    history = texts_of(await bot.say(olga, "/admins"))
+    assert "No editors." in history
+    granted = f"{EDITOR_ID} made an editor by {olga.id}"
+    revoked = f"{EDITOR_ID} no longer an editor, by {olga.id}"
+    assert history.index(revoked) < history.index(granted), "newest first"
+    assert history.count("made an editor") == 1, "a repeated grant is not a change"
     usage = texts_of(await bot.say(olga, "/admins add bob"))
     assert usage == "/admins add ID · /admins remove ID (numeric ids)"

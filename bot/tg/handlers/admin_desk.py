@@ -41,7 +41,9 @@ async def admins(update: Update, context: Context) -> None:
     admin = admin_service(context)
     args = context.args or []
     if not args:
-        listed = admin_render.admins(admin.owners, await admin.editors(user_id))
+        listed = admin_render.admins(
+            admin.owners, await admin.editors(user_id), await admin.role_history(user_id)
+        )
         await say(update, context, Outgoing(listed))
         return
     if len(args) != 2 or args[0].lower() not in ("add", "remove") or not args[1].isdigit():
