@@ -15,9 +15,11 @@ request went out may have.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, Final
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -72,9 +74,12 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the session (again, after a shutdown: PTB may initialise a bot twice)."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size)
+            # As with httpx before: Mozilla's CA bundle, and HTTPS_PROXY & co. from the
+            # environment (where Telegram is blocked, a proxy is how the bot reaches it).
+            tls = ssl.create_default_context(cafile=certifi.where())
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=tls)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}
+                connector=connector, headers={"User-Agent": self.USER_AGENT}, trust_env=True
             )
 
     async def shutdown(self) -> None:

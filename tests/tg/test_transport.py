@@ -173,3 +173,32 @@ async def test_a_bot_on_it_sends_markup_as_json_and_uploads_as_multipart(
     [upload] = fake.calls_to("sendDocument")
     assert upload.params["document"].data == b"id: minsk\n"
     assert upload.params["caption"] == "export"
+
+
+async def test_the_proxy_from_the_environment_carries_the_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head.split(b"\r\n")[0])
+        body = b'{"ok":true,"result":true}'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await close(writer)
+
+    async with server(proxy) as url:
+        address = url.split("/bot", 1)[0]
+        monkeypatch.delenv("http_proxy", raising=False)  # the lower-case one would win
+        monkeypatch.setenv("HTTP_PROXY", address)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with transport() as request:
+            status, _ = await request.do_request(
+                "http://api.telegram.invalid/bot1:x/getMe", "POST", message()
+            )
+    assert status == 200
+    assert seen == [b"POST http://api.telegram.invalid/bot1:x/getMe HTTP/1.1"]
