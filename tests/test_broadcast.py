@@ -167,7 +167,7 @@ def sleep() -> FakeSleep:
     return FakeSleep()
 
 
-def options(sleep: FakeSleep, **changes: int) -> BroadcastOptions:
+def options(sleep: FakeSleep, **changes: Any) -> BroadcastOptions:
     return BroadcastOptions(sleep=sleep, **changes)
 
 
@@ -255,6 +255,42 @@ async def test_a_crash_with_concurrent_workers_never_duplicates(
                 assert received[chat_id] == 1
         assert {c for c, s in final.items() if s == "unknown"} == set(report.unknown)
         assert not {chat for chat, _ in second.accepted} & set(report.unknown)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_a_stopping_bot_finishes_the_sends_under_way_and_leaves_the_rest_pending(
+    db_path: Path, sleep: FakeSleep, concurrency: int
+) -> None:
+    chats = list(range(1, 13))
+    store = await Store.open(db_path)
+    await subscribe(store, chats)
+    digest = await stored_digest(store)
+    first = FakeSender()
+    # The bot starts stopping once five chats are claimed (Application.stop in production).
+    going = options(sleep, concurrency=concurrency, keep_going=lambda: len(first.calls) < 5)
+    report = await send_digest(store, digest, first, options=going)
+    assert report.left == len(chats) - len(report.sent)
+    assert report.unknown == []
+    assert report.left > 0
+    assert len(report.sent) == len(first.accepted) >= 5  # what was under way was finished
+    assert "left for the next start-up" in report.summary()
+    stored = await store.get_digest(digest.id)
+    assert stored is not None
+    assert stored.status != "done"
+    await store.close()
+
+    store = await Store.open(db_path)  # the restart
+    try:
+        second = FakeSender()
+        [resumed] = await resume(store, second, options=options(sleep, concurrency=concurrency))
+        assert resumed.unknown == []
+        assert resumed.left == 0
+        received = Counter(chat for chat, _ in first.accepted + second.accepted)
+        assert received == Counter(chats), "every chat exactly once, nobody unknown"
+        assert await states(store) == {c: "sent" for c in chats}
+        assert await resume(store, FakeSender()) == []
     finally:
         await store.close()
 

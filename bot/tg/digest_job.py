@@ -19,6 +19,7 @@ second trigger sends nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -29,6 +30,7 @@ from telegram.error import TelegramError
 
 from bot.broadcast import (
     LATE_LIMIT,
+    BroadcastOptions,
     BroadcastReport,
     Recipient,
     job_time,
@@ -125,7 +127,7 @@ async def startup(context: Context) -> None:
             await check_channel(context)
             store = _store(state)
             channel = await channel_recipient(context)
-            reports = await resume(store, TelegramSender(context.bot), channel, state.options)
+            reports = await resume(store, TelegramSender(context.bot), channel, _options(context))
             for report in reports:
                 log.warning("digest resumed: %s", report.summary())
                 await tell_admins(context, digest_render.summary(report, resumed=True))
@@ -183,7 +185,7 @@ async def deliver(
         return None
     channel = await channel_recipient(context)
     sender = TelegramSender(context.bot)
-    report = await send_digest(store, digest, sender, channel, state.options)
+    report = await send_digest(store, digest, sender, channel, _options(context))
     log.info("%s", report.summary())
     await tell_admins(context, digest_render.summary(report), also=requested_by)
     return report
@@ -285,3 +287,11 @@ def _store(state: DigestState) -> Store:
     if state.store is None:
         raise RuntimeError("the digest store is not open yet (post_init has not run)")
     return state.store
+
+
+def _options(context: Context) -> BroadcastOptions:
+    """The broadcast options, stopping with the bot: Application.stop() clears `running`
+    before it waits for running jobs, so a broadcast then finishes its sends under way and
+    leaves the rest for the next start-up instead of holding the stop up."""
+    app = context.application
+    return dataclasses.replace(context.bot_data.digest.options, keep_going=lambda: app.running)

@@ -39,6 +39,8 @@ def summary(report: BroadcastReport, resumed: bool = False) -> str:
     ]
     if report.already_done:
         lines.append(DIGEST.summary_already.format(n=report.already_done))
+    if report.left:
+        lines.append(DIGEST.summary_left.format(n=report.left))
     if report.unknown:
         lines.append(DIGEST.summary_unknown.format(chats=chats(report.unknown)))
     if report.failed:

@@ -643,6 +643,9 @@ class DigestTexts:
     how_resumed: str = " (resumed after a restart)"
     how_sent: str = " broadcast"
     summary_already: str = "{n} chat(s) had it already."
+    summary_left: str = (
+        "⏸ The bot stopped half-way: {n} chat(s) still to go; they get it when it starts again."
+    )
     summary_unknown: str = (
         "Unknown — may or may not have arrived, never re-sent (in flight when the bot stopped,"
         " or the connection dropped): {chats}"

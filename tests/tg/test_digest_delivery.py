@@ -248,3 +248,47 @@ async def test_a_permanent_refusal_is_recorded_failed_and_reported(
     report = admin_texts(fake)
     assert "1 sent, 1 failed, 0 deactivated, 0 unknown" in report
     assert "topic_closed" in report.lower()
+
+
+async def test_a_bot_stopped_mid_broadcast_finishes_its_sends_and_the_restart_sends_the_rest(
+    fake: FakeBotApi, database: Path
+) -> None:
+    owner(fake)
+    subscribers = readers(fake, 10)
+    chats = [u.id for u in subscribers]
+    settings = digest_settings(fake, database, digest_channel="")
+
+    first = build_application(settings, rate_limiter=quick_limiter())
+    first.bot_data.digest.clock = lambda: MONDAY
+    first.bot_data.digest.options = BroadcastOptions(concurrency=2)
+    await start_app(first)
+    try:
+        await wait_ready(first)
+        await subscribe_all(first, chats)
+        # Every send takes a while, as at Telegram's 30 a second: the stop comes mid-way.
+        fake.fail_next("sendMessage", "delay", times=len(chats), delay=0.3)
+        assert first.job_queue is not None
+        first.job_queue.run_once(weekly, 0)
+        await until(lambda: sum(len(digests_to(fake, c)) for c in chats) >= 3)
+    finally:
+        await stop_app(first)  # what SIGTERM does: waits for the job, which now winds down
+    fake.clear_faults()
+    halfway = ledger(database, WEEK)
+    assert "sending" not in halfway.values(), "a send under way was cut off"
+    assert "pending" in halfway.values(), "the stop waited for the whole broadcast"
+    assert "still to go" in admin_texts(fake)
+
+    second = build_application(settings, rate_limiter=quick_limiter())
+    second.bot_data.digest.clock = lambda: MONDAY + dt.timedelta(minutes=5)
+    Harness(fake, second)
+    async with running(second):
+        await wait_ready(second)
+
+    assert ledger(database, WEEK) == {c: "sent" for c in chats}
+    for chat in chats:
+        assert len(digests_to(fake, chat)) == 1, chat
+        assert len(send_calls_to(fake, chat)) == 1, chat
+    report = admin_texts(fake)
+    assert f"Digest {WEEK} (resumed after a restart)" in report
+    assert "0 unknown" in report
+    assert "Unknown —" not in report, "nobody is left uncertain by a stop"
