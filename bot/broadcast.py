@@ -7,7 +7,8 @@ a row in the delivery ledger, claimed as 'sending' (and committed) before the se
 to the admins: a duplicate in someone's chat is worse than one uncertain delivery.
 
 Nothing here imports Telegram. The Telegram edge supplies a `Sender` that maps Bot API errors
-onto the exceptions below: Forbidden, "chat not found" → RecipientGone; RetryAfter →
+onto the exceptions below: Forbidden, "chat not found" → RecipientGone; ChatMigrated →
+RecipientMoved; RetryAfter →
 RetryLater; a 5xx answer, or a NetworkError whose cause shows the request never left (connect
 error or connect timeout) → TransientError; any other BadRequest → PermanentError; a read
 timeout or a connection dropped after the request went out → DeliveryUncertain, because
@@ -71,6 +72,15 @@ class RecipientGone(DeliveryError):
     """403 and the like: blocked, kicked, chat deleted. The subscriber is deactivated."""
 
 
+class RecipientMoved(DeliveryError):
+    """The group became a supergroup with a new chat id; nothing was posted. The subscription
+    moves to the new id, which gets the digest instead."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"moved to supergroup {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 class RetryLater(DeliveryError):
     """429: Telegram asks to wait. Not a failure; the same part is sent again after the wait."""
 
@@ -115,6 +125,7 @@ class BroadcastReport:
     failed: dict[int, str] = field(default_factory=dict)
     deactivated: list[int] = field(default_factory=list)
     unknown: list[int] = field(default_factory=list)
+    moved: dict[int, int] = field(default_factory=dict)  # old chat id → its supergroup's
     already_done: int = 0
     # Chats still 'pending' because the bot was stopping: the next start-up sends to them.
     left: int = 0
@@ -278,6 +289,9 @@ class _Courier:
                 await store.deactivate(chat_id, str(exc) or "gone")
                 self.report.deactivated.append(chat_id)
                 return
+            except RecipientMoved as exc:
+                await self._move(recipient, exc, index, len(parts))
+                return
             except PermanentError as exc:
                 await self._fail(chat_id, exc, index, len(parts))
                 return
@@ -323,6 +337,21 @@ class _Courier:
             self.report.already_done += 1
             return False
         return True
+
+    async def _move(
+        self, recipient: Recipient, exc: RecipientMoved, index: int, total: int
+    ) -> None:
+        """Follow a group to its new supergroup: the old id's row is closed, the subscription
+        moves, and the new id gets the digest under a row of its own (unless it has one)."""
+        chat_id, new_id = recipient.chat_id, exc.new_chat_id
+        if index or new_id == chat_id:  # parts already went to this very chat: not a move
+            await self._fail(chat_id, exc, index, total)
+            return
+        await self.store.mark_deactivated(self.digest_id, chat_id, str(exc))
+        await self.store.move_chat(chat_id, new_id)
+        self.report.moved[chat_id] = new_id
+        await self.store.add_deliveries(self.digest_id, [new_id])
+        await self.deliver(Recipient(new_id, recipient.lang))
 
     async def _fail(self, chat_id: int, exc: DeliveryError, index: int, total: int) -> None:
         error = str(exc) or type(exc).__name__
@@ -536,6 +565,7 @@ __all__ = [
     "PermanentError",
     "Recipient",
     "RecipientGone",
+    "RecipientMoved",
     "RetryLater",
     "Sender",
     "TransientError",

@@ -507,6 +507,30 @@ class Store:
         )
         return changed == 1
 
+    async def move_chat(self, old: int, new: int) -> bool:
+        """A group became a supergroup, which has a new chat id: its subscription and its
+        language go with it. What the new chat already has of its own is kept. True when an
+        active subscription moved."""
+        reason = f"moved to supergroup {new}"
+        async with self.transaction() as conn:
+            await conn.execute(
+                "UPDATE OR IGNORE chats SET chat_id = ?, kind = 'supergroup' WHERE chat_id = ?",
+                (new, old),
+            )
+            await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old,))
+            cur = await conn.execute(
+                "UPDATE OR IGNORE subscribers SET chat_id = ?, kind = 'supergroup'"
+                " WHERE chat_id = ? AND active = 1",
+                (new, old),
+            )
+            moved = cur.rowcount == 1
+            await conn.execute(
+                "UPDATE subscribers SET active = 0, deactivated_at = ?, deactivated_reason = ?"
+                " WHERE chat_id = ? AND active = 1",
+                (utcnow(), reason, old),
+            )
+        return moved
+
     async def is_subscribed(self, chat_id: int) -> bool:
         row = await self._one(
             "SELECT 1 FROM subscribers WHERE chat_id = ? AND active = 1", (chat_id,)

@@ -41,6 +41,11 @@ def summary(report: BroadcastReport, resumed: bool = False) -> str:
         lines.append(DIGEST.summary_already.format(n=report.already_done))
     if report.left:
         lines.append(DIGEST.summary_left.format(n=report.left))
+    if report.moved:
+        moves = ", ".join(
+            f"<code>{old}</code> → <code>{new}</code>" for old, new in sorted(report.moved.items())
+        )
+        lines.append(DIGEST.summary_moved.format(moves=moves))
     if report.unknown:
         lines.append(DIGEST.summary_unknown.format(chats=chats(report.unknown)))
     if report.failed:

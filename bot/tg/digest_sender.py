@@ -34,6 +34,7 @@ from bot.broadcast import (
     DeliveryUncertain,
     PermanentError,
     RecipientGone,
+    RecipientMoved,
     RetryLater,
     TransientError,
 )
@@ -75,9 +76,9 @@ def classify(exc: TelegramError) -> DeliveryError:
             return RecipientGone(message)
         return PermanentError(message)
     if isinstance(exc, ChatMigrated):
-        # The group became a supergroup; the message was not posted. Its admins subscribe
-        # the new chat again (the bot cannot tell whether they still want it there).
-        return PermanentError(f"the group moved to the supergroup {exc.new_chat_id}")
+        # The group became a supergroup; the message was not posted, and the same readers
+        # are in the new chat.
+        return RecipientMoved(exc.new_chat_id)
     if isinstance(exc, NetworkError):  # TimedOut included
         if never_sent(exc):
             return TransientError(message)

@@ -643,6 +643,7 @@ class DigestTexts:
     how_resumed: str = " (resumed after a restart)"
     how_sent: str = " broadcast"
     summary_already: str = "{n} chat(s) had it already."
+    summary_moved: str = "Groups that became supergroups, followed to their new ids: {moves}"
     summary_left: str = (
         "⏸ The bot stopped half-way: {n} chat(s) still to go; they get it when it starts again."
     )

@@ -270,6 +270,7 @@ class FakeChat:
     blocked: str | None = None
     description: str | None = None
     next_message_id: int = 1
+    migrated_to: int | None = None
 
     def to_api(self) -> JSON:
         """Serialise as the short Bot API ``Chat`` embedded in messages."""
@@ -1088,6 +1089,39 @@ class FakeBotApi:
         }
         return self._queue("my_chat_member", payload, None)
 
+    async def migrate_to_supergroup(
+        self, group: ChatRef, new_id: int, by: FakeUser | int, *, seen: bool = True
+    ) -> tuple[FakeChat, InjectedUpdate]:
+        """A group upgraded to a supergroup, as Telegram does it: a new chat id with the same
+        members, a service message in each chat, and 400 with `migrate_to_chat_id` for
+        anything sent to the old id from then on. `seen=False`: the bot misses the service
+        messages (it was down and they expired). Returns the supergroup and the old group's
+        service message (the one that names the new id)."""
+        old = self._chat(group)
+        if old.type != "group":
+            raise ValueError("only a basic group migrates")
+        actor = self._user(by)
+        new = FakeChat(new_id, "supergroup", title=old.title, bot_status=old.bot_status)
+        new.members = dict(old.members)
+        new.admin_rights = dict(old.admin_rights)
+        self._chats[new_id] = new
+        old.migrated_to = new_id
+        injected: list[InjectedUpdate] = []
+        for chat, field_name, other in (
+            (old, "migrate_to_chat_id", new_id),
+            (new, "migrate_from_chat_id", old.id),
+        ):
+            payload: JSON = {
+                "message_id": chat.next_message_id,
+                "date": _now(),
+                "chat": chat.to_api(),
+                "from": actor.to_api(),
+                field_name: other,
+            }
+            chat.next_message_id += 1
+            injected.append(self._queue("message", payload, None, visible=seen))
+        return new, injected[0]
+
     # --------------------------------------------------------------------- reading
 
     def messages_to(self, chat: ChatRef, *, include_deleted: bool = False) -> list[StoredMessage]:
@@ -1605,6 +1639,12 @@ class FakeBotApi:
         return chat
 
     def _check_can_write(self, chat: FakeChat) -> None:
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         if chat.blocked:
             raise ApiError(403, chat.blocked)
         if chat.type == "private":

@@ -66,6 +66,27 @@ async def test_subscribe_unsubscribe_and_subscribe_again(store: Store) -> None:
     assert [(s.chat_id, s.kind) for s in subscribers] == [(1, "group")]
 
 
+async def test_a_group_moving_to_a_supergroup_takes_its_subscription_and_language(
+    store: Store,
+) -> None:
+    await store.subscribe(-1, "group")
+    await store.set_chat_lang(-1, "group", "ru")
+    assert await store.move_chat(-1, -1001)
+    assert await store.is_subscribed(-1001)
+    assert not await store.is_subscribed(-1)
+    assert await store.chat_lang(-1001) == "ru"
+    assert await store.chat_lang(-1) is None
+    # The new chat already had a subscription and a language of its own: those are kept.
+    await store.subscribe(-2, "group")
+    await store.set_chat_lang(-2, "group", "ru")
+    await store.subscribe(-1002, "supergroup")
+    await store.set_chat_lang(-1002, "supergroup", "en")
+    assert not await store.move_chat(-2, -1002)
+    assert await store.is_subscribed(-1002)
+    assert not await store.is_subscribed(-2)
+    assert await store.chat_lang(-1002) == "en"
+
+
 async def test_active_subscribers_read_in_their_chat_language(store: Store) -> None:
     for chat_id in (3, 1, 2):
         await store.subscribe(chat_id)

@@ -292,3 +292,50 @@ async def test_a_bot_stopped_mid_broadcast_finishes_its_sends_and_the_restart_se
     assert f"Digest {WEEK} (resumed after a restart)" in report
     assert "0 unknown" in report
     assert "Unknown —" not in report, "nobody is left uncertain by a stop"
+
+
+async def test_a_group_that_became_a_supergroup_is_followed_to_its_new_id(
+    fake: FakeBotApi, database: Path
+) -> None:
+    olga = owner(fake)
+    [reader] = readers(fake, 1)
+    basic = fake.group(-4_000_001, "Minsk desk", admins=[olga])
+    settings = digest_settings(fake, database, digest_channel="")
+    async with digest_bot(fake, settings) as bot:
+        store = bot.app.bot_data.service.store
+        await subscribe_all(bot.app, [basic.id], kind="group")
+        await subscribe_all(bot.app, [reader.id])
+        await store.set_chat_lang(basic.id, "group", "ru")
+        # Upgraded while the bot was down (it never saw the service message): the digest's
+        # send to the old id is what tells it.
+        new, _ = await fake.migrate_to_supergroup(basic, -100_400_000_001, by=olga, seen=False)
+        await fire_weekly(bot.app, MONDAY)
+        assert await store.is_subscribed(new.id)
+        assert not await store.is_subscribed(basic.id)
+        assert await store.chat_lang(new.id) == "ru"
+    assert ledger(database, WEEK) == {reader.id: "sent", basic.id: "deactivated", new.id: "sent"}
+    [digest] = digests_to(fake, new)
+    assert digest.text is not None
+    assert any("а" <= ch <= "я" for ch in digest.text), "the group's Russian edition"
+    assert digests_to(fake, basic) == []
+    assert f"{basic.id} → {new.id}" in admin_texts(fake)
+
+
+async def test_the_migration_message_moves_the_subscription_at_once(
+    fake: FakeBotApi, database: Path
+) -> None:
+    olga = owner(fake)
+    basic = fake.group(-4_000_002, "Baku desk", admins=[olga])
+    settings = digest_settings(fake, database, digest_channel="")
+    async with digest_bot(fake, settings) as bot:
+        store = bot.app.bot_data.service.store
+        await subscribe_all(bot.app, [basic.id], kind="group")
+        await store.set_chat_lang(basic.id, "group", "ru")
+        new, service_message = await fake.migrate_to_supergroup(basic, -100_400_000_002, by=olga)
+        await bot.wait_processed(service_message)
+        assert await store.is_subscribed(new.id)
+        assert not await store.is_subscribed(basic.id)
+        assert await store.chat_lang(new.id) == "ru"
+        await fire_weekly(bot.app, MONDAY)
+    assert ledger(database, WEEK) == {new.id: "sent"}
+    assert send_calls_to(fake, basic.id) == []

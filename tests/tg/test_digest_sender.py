@@ -30,6 +30,7 @@ from bot.broadcast import (
     DeliveryUncertain,
     PermanentError,
     RecipientGone,
+    RecipientMoved,
     RetryLater,
     TransientError,
 )
@@ -62,7 +63,7 @@ def caused(error: TelegramError, cause: BaseException) -> TelegramError:
         (BadRequest("Bad Request: chat not found"), RecipientGone),
         (BadRequest("Bad Request: can't parse entities"), PermanentError),
         (BadRequest("Bad Request: message is too long"), PermanentError),
-        (ChatMigrated(-100_123), PermanentError),
+        (ChatMigrated(-100_123), RecipientMoved),
         (InvalidToken("Unauthorized"), PermanentError),
         (NetworkError("Internal Server Error"), TransientError),  # a 5xx answer
         (NetworkError("Bad Gateway"), TransientError),

@@ -4,13 +4,15 @@ A private chat decides for itself. A group gets the digest only when one of its
 administrators asks (an anonymous administrator writes as the group itself), since every
 member will read it; anyone else gets a polite refusal and nothing changes. The edition
 follows the chat's /lang (English when it never chose), looked up at each broadcast, so a
-later /lang applies to the next digest.
+later /lang applies to the next digest. When a group becomes a supergroup (a new chat id),
+its subscription and language move with it.
 """
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.ext import MessageHandler, filters
 
 from bot.tg.commands import command
 from bot.tg.context import Context, TiesApp, chat_lang, ui_lang
@@ -69,7 +71,16 @@ def _when(t: Texts, context: Context) -> dict[str, str]:
     }
 
 
+async def migrated(update: Update, context: Context) -> None:
+    """The old group's service message: the one update that names both chat ids."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    await context.bot_data.service.store.move_chat(message.chat_id, message.migrate_to_chat_id)
+
+
 def register(app: TiesApp) -> None:
     """Called once from bot/tg/app.py, where the order of all handlers is decided."""
     app.add_handler(command("subscribe", subscribe))
     app.add_handler(command("unsubscribe", unsubscribe))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrated))
