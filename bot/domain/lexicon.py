@@ -9,8 +9,11 @@ ending in `*` matches every word whose key starts with that form's key.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import chain, compress, count
+from operator import itemgetter
+from typing import NamedTuple, TypeVar
 
 from bot.domain.normalize import fold, key, keys, transliterate, words
 
@@ -339,14 +342,54 @@ STOPWORDS = set(
 )
 
 
-_SEPARATOR = "zzsepzz"
 PREFIX_INDEX = 3
+# Bounds on the memoised analyses of words, tokens and keywords: past them new ones are computed
+# each time, so a long-running bot reading endless typos keeps its memory.
+WORD_CACHE = 500_000
+TOKEN_CACHE = 300_000
+KEYWORD_CACHE = 100_000
+
+# (key, is filler, term, may start a phrase, intent marker or "") of one folded word
+WordInfo = tuple[str, bool, str, bool, str]
+_KEY, _STARTS = itemgetter(0), itemgetter(3)
+# Follows each of several texts read together: a content word whose key, term and intent are
+# empty. No phrase holds it, so none runs from one text into the next, and the empty strings it
+# leaves among the keys, terms and intents of all the texts mark where each one ends. It is what
+# the empty token reads as, which str.split never yields.
+_BREAK: WordInfo = ("", False, "", False, "")
+
+
+_V = TypeVar("_V")
+
+
+class _Memo(dict[str, _V]):
+    """Values computed on first sight and kept while there are fewer than `bound`.
+
+    As a dict that computes its misses, it lets `map(memo.__getitem__, keys)` look up all the
+    words or tokens of a text in one pass that runs in C.
+    """
+
+    def __init__(self, compute: Callable[[str], _V], bound: int) -> None:
+        super().__init__()
+        self._compute = compute
+        self._bound = bound
+
+    def __missing__(self, item: str) -> _V:
+        value = self._compute(item)
+        if len(self) < self._bound:
+            self[item] = value
+        return value
 
 
 class Analysis(NamedTuple):
     surface: list[str]  # content word keys as written, before synonyms are folded
     terms: list[str]  # content terms: phrases joined, synonyms folded
     intents: list[str]  # markers such as "?why" for the question words
+
+    @property
+    def phrasing(self) -> str:
+        """The text as fuzzy comparison reads it: its intent markers, then its content keys."""
+        return " ".join(self.intents + self.surface)
 
 
 @dataclass(frozen=True)
@@ -365,7 +408,12 @@ class Lexicon:
         self._prefixes: list[tuple[str, str]] = []
         self._phrases: dict[tuple[str, ...], str] = {}
         self._cache: dict[str, str] = {}
-        self._words: dict[str, tuple[str, bool, str, bool]] = {}
+        # Texts repeat their words and tokens, and facts their keywords, far more than texts
+        # repeat themselves; normalising is most of the cost of reading a text.
+        self._words: _Memo[WordInfo] = _Memo(self._word, WORD_CACHE)
+        self._tokens: _Memo[tuple[WordInfo, ...]] = _Memo(self._token, TOKEN_CACHE)
+        self._tokens[""] = (_BREAK,)
+        self._keywords: _Memo[tuple[str, ...]] = _Memo(self._keyword, KEYWORD_CACHE)
         for concept, (kind, country, forms) in ENTITIES.items():
             self.entities[concept] = Entity(concept, kind, country)
             for form in forms.split():
@@ -375,7 +423,11 @@ class Lexicon:
                 self._add(form, concept)
         for phrase, concept in PHRASES.items():
             self._phrases[tuple(keys(phrase))] = concept
+        self._countries = {c: e.country for c, e in self.entities.items() if e.country}
         self._starts = {phrase[0] for phrase in self._phrases}
+        # Most words that may start a phrase are not followed by its second word ("в" by "три"):
+        # checking the pair first spares trying every phrase length.
+        self._heads = {phrase[:2] for phrase in self._phrases}
         self._prefixes.sort(key=lambda p: len(p[0]), reverse=True)
         # Prefixes by their first letters, so a new word is checked against a handful, not all.
         self._short_prefixes = [p for p in self._prefixes if len(p[0]) < PREFIX_INDEX]
@@ -408,67 +460,122 @@ class Lexicon:
                 self._cache[word_key] = found
         return found
 
-    def _info(self, word: str) -> tuple[str, bool, str, bool]:
-        """(key, is filler, term, may start a phrase) of a folded word, computed once."""
-        info = self._words.get(word)
-        if info is None:
-            k = key(word)
-            info = (k, k in self.stop_keys or word in STOPWORDS, self.term(k), k in self._starts)
-            if len(self._words) < 500_000:
-                self._words[word] = info
-        return info
+    def _word(self, word: str) -> WordInfo:
+        """What a folded word is (see `WordInfo`)."""
+        k = key(word)
+        stop = k in self.stop_keys or word in STOPWORDS
+        return (k, stop, self.term(k), k in self._starts, self._intents.get(word, ""))
 
-    def analyse_many(self, texts: list[str]) -> list[Analysis]:
-        """Analyse several texts at once: one normalisation pass over all of them is much
-        cheaper than one per text when a fact with dozens of phrasings is indexed."""
-        joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
-        out: list[Analysis] = []
-        group: list[str] = []
-        for word in [*words(joined), _SEPARATOR]:
-            if word == _SEPARATOR:
-                out.append(self._analyse_words(group))
-                group = []
-            else:
-                group.append(word)
-        return out
+    def _token(self, token: str) -> tuple[WordInfo, ...]:
+        """What each word of a token is: usually one word, none for punctuation."""
+        return tuple(map(self._words.__getitem__, words(token)))
+
+    def _keyword(self, keyword: str) -> tuple[str, ...]:
+        """The content terms of one keyword or alias (see `keyword_terms`)."""
+        return tuple(self.content_terms([keyword]))
+
+    def _read(self, texts: list[str]) -> list[WordInfo]:
+        """What each word of the texts is, a `_BREAK` after each text.
+
+        Token by token gives the same words as `words` on a whole text: every rule there
+        (hyphens, apostrophes, year ranges) looks within one token.
+        """
+        tokens: list[str] = []
+        for text in texts:
+            tokens += text.split()
+            tokens.append("")
+        return list(chain.from_iterable(map(self._tokens.__getitem__, tokens)))
 
     def analyse(self, text: str) -> Analysis:
         """(content word keys as written, content terms, intents) of one text."""
-        return self.analyse_many([text])[0]
+        raw = self._read([text])
+        phrases = self._phrases_in(raw)
+        raw.pop()  # the break
+        intents = sorted({r[4] for r in raw if r[4]})
+        return Analysis(*self._content(raw, phrases), intents)
 
-    def _analyse_words(self, folded: list[str]) -> Analysis:
-        known, info = self._words.get, self._info
-        raw = [known(w) or info(w) for w in folded]
-        intents = sorted({self._intents[w] for w in folded if w in self._intents})
-        if not any(r[3] for r in raw):  # no phrase can start here: the common, fast case
-            content = [r for r in raw if not r[1]]
-            return Analysis([r[0] for r in content], [r[2] for r in content], intents)
+    def phrasings(self, texts: list[str]) -> tuple[list[str], set[str], set[str]]:
+        """(the phrasing of each text, the content terms of all, the intents of all): what
+        indexing a fact's questions needs. Read in one pass, they cost much less than an
+        analysis of each."""
+        raw = self._read(texts)
+        surface, terms = self._content(raw, self._phrases_in(raw))
+        marks = [r[4] for r in raw if r[4] or r is _BREAK]  # intents, "" where each text ends
+        phrasings: list[str] = []
+        s = m = 0  # where the next text starts in surface and in marks
+        for _ in texts:
+            s_end, m_end = surface.index(_BREAK[0], s), marks.index(_BREAK[4], m)
+            intents = marks[m:m_end]  # seldom more than one
+            if len(intents) > 1:
+                intents = sorted(set(intents))
+            phrasings.append(" ".join(intents + surface[s:s_end]))  # as Analysis.phrasing
+            s, m = s_end + 1, m_end + 1
+        found, all_intents = set(terms), set(marks)
+        found.discard(_BREAK[2])
+        all_intents.discard(_BREAK[4])
+        return phrasings, found, all_intents
+
+    def content_terms(self, texts: list[str]) -> set[str]:
+        """The content terms of several texts together: all that indexing a fact's answers
+        needs, and cheaper than an analysis of each."""
+        raw = self._read(texts)
+        phrases = self._phrases_in(raw)
+        # Phrases are rare: without them the set takes one pass.
+        found = set(self._content(raw, phrases)[1]) if phrases else {r[2] for r in raw if not r[1]}
+        found.discard(_BREAK[2])
+        return found
+
+    def keyword_terms(self, keywords: Iterable[str]) -> set[str]:
+        """`content_terms` of keywords and aliases: a small vocabulary that many facts share,
+        so the terms of each are memoised, where an answer, written once, is read anew."""
+        return set().union(*map(self._keywords.__getitem__, keywords))
+
+    def _phrases_in(self, raw: list[WordInfo]) -> list[tuple[int, int, str]]:
+        """(start, end, concept) of each phrase in the words, in order.
+
+        Only the few words that may start a phrase are looked at, and most are not followed by
+        the phrase's second word ("в" by "три"), which one lookup tells.
+        """
+        found: list[tuple[int, int, str]] = []
+        end = 0
+        for i in compress(count(), map(_STARTS, raw)):
+            # raw ends with a break, so a word that may start a phrase has one after it
+            if i < end or (raw[i][0], raw[i + 1][0]) not in self._heads:
+                continue
+            for size in (4, 3, 2):
+                window = raw[i : i + size]
+                concept = self._phrases.get(tuple(map(_KEY, window)))
+                if concept is not None:
+                    end = i + len(window)
+                    found.append((i, end, concept))
+                    break
+        return found
+
+    def _content(
+        self, raw: list[WordInfo], phrases: list[tuple[int, int, str]]
+    ) -> tuple[list[str], list[str]]:
+        """(content word keys as written, content terms): phrases joined, filler words dropped."""
         surface: list[str] = []
         terms: list[str] = []
-        i = 0
-        while i < len(raw):
-            k, stop, term, starts = raw[i]
-            if starts:
-                for size in (4, 3, 2):
-                    concept = self._phrases.get(tuple(r[0] for r in raw[i : i + size]))
-                    if concept is not None:
-                        surface.extend(r[0] for r in raw[i : i + size])
-                        terms.append(concept)
-                        i += size
-                        break
-                else:
-                    concept = None
-                if concept is not None:
-                    continue
-            if not stop:
-                surface.append(k)
-                terms.append(term)
-            i += 1
-        return Analysis(surface, terms, intents)
+        done = 0  # raw[:done] is accounted for
+        for start, end, concept in phrases:
+            surface += [r[0] for r in raw[done:start] if not r[1]]
+            terms += [r[2] for r in raw[done:start] if not r[1]]
+            surface += [r[0] for r in raw[start:end]]
+            terms.append(concept)
+            done = end
+        rest = raw[done:] if done else raw
+        surface += [r[0] for r in rest if not r[1]]
+        terms += [r[2] for r in rest if not r[1]]
+        return surface, terms
 
     def terms(self, text: str) -> list[str]:
         """The content terms of a text: phrases joined, synonyms folded, filler words dropped."""
         return self.analyse(text).terms
+
+    def countries_of(self, terms: set[str]) -> set[str]:
+        """The countries that the places, people and organisations among the terms imply."""
+        return {self._countries[t] for t in self._countries.keys() & terms}
 
     def entity(self, term: str) -> Entity | None:
         return self.entities.get(term)

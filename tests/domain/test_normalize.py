@@ -188,3 +188,38 @@ def test_light_stemming_folds_inflections() -> None:
 )
 def test_reply_language_follows_the_script(text: str, lang: str) -> None:
     assert language_of(text) == lang
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "153 T-72 tanks in 2002–12 for Лукашэнкі's аб'ём and Ａｌｉｙｅｖ",
+        "Су-25\u00a0sold 1990–95;\tBelarus-Iran ties\n(T‑72)",
+    ],
+)
+def test_lexicon_reads_a_text_token_by_token_as_words_reads_it_whole(
+    lexicon: Lexicon, text: str
+) -> None:
+    """The lexicon memoises what each whitespace-separated token reads as."""
+    assert lexicon.analyse(text).surface == [k for k in keys(text) if k not in lexicon.stop_keys]
+
+
+def test_questions_read_together_read_as_each_alone(lexicon: Lexicon) -> None:
+    texts = [
+        "When did trade with the United Arab Emirates grow three times?",
+        "Когда товарооборот вырос в три раза?",
+        "the of",
+        "Why, and why again, did state media attack Tehran?",
+    ]
+    phrasings, terms, intents = lexicon.phrasings(texts)
+    alone = [lexicon.analyse(text) for text in texts]
+    assert phrasings == [a.phrasing for a in alone]
+    assert terms == {t for a in alone for t in a.terms}
+    assert intents == {i for a in alone for i in a.intents}
+
+
+def test_a_phrase_does_not_run_from_one_text_into_the_next(lexicon: Lexicon) -> None:
+    apart = ["United", "States"]
+    assert lexicon.content_terms(["United States"]) == {"usa"}
+    assert "usa" not in lexicon.content_terms(apart)
+    assert lexicon.keyword_terms(apart) == lexicon.content_terms(apart)
