@@ -19,7 +19,7 @@ _WORD = re.compile(r"[0-9a-zа-яё]+")
 # NFKC (in fold) turns the non-breaking hyphen U+2011 into U+2010, so both are listed.
 _MODEL_HYPHEN = re.compile(r"(?<=[a-zа-яё])[-‐‑–](?=\d)")
 _YEAR_RANGE = re.compile(r"\b(\d{2})(\d{2})[-‐‑–](\d{2})\b")
-_APOSTROPHES = re.compile(r"(?<=[а-яё])['’ʼ](?=[а-яё])")
+_APOSTROPHES = re.compile(r"(?<=[а-яёіў])['’ʼ](?=[а-яёіў])")
 
 _TRANSLIT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",

@@ -86,6 +86,9 @@ def test_belarusian_apostrophe_keeps_the_word_whole(apostrophe: str) -> None:
     assert words(belarusian) == ["абём"]
     # Russian writes ъ where Belarusian writes the apostrophe; both key alike.
     assert keys(belarusian) == keys("абъём")
+    # Before a letter Russian lacks as well (і), which is mapped only afterwards.
+    assert words(f"сям{apostrophe}і") == ["сями"]
+    assert words(f"Мар{apostrophe}і") == ["мари"]
 
 
 def test_english_apostrophe_is_a_word_break(lexicon: Lexicon) -> None:
