@@ -27,6 +27,10 @@ from bot.storage.schema import LATEST, MIGRATIONS
 INITIAL_IMPORT = "initial import"
 # Chat ids bound in one ledger statement, well under SQLite's limit on parameters.
 _ID_CHUNK = 500
+_DEACTIVATE = (
+    "UPDATE subscribers SET active = 0, deactivated_at = ?, deactivated_reason = ?"
+    " WHERE chat_id = ? AND active = 1"
+)
 
 
 def utcnow() -> str:
@@ -500,11 +504,7 @@ class Store:
 
     async def deactivate(self, chat_id: int, reason: str) -> bool:
         """Stop the digest for a chat Telegram says is gone (blocked, kicked, deleted)."""
-        changed = await self._change(
-            "UPDATE subscribers SET active = 0, deactivated_at = ?, deactivated_reason = ?"
-            " WHERE chat_id = ? AND active = 1",
-            (utcnow(), reason, chat_id),
-        )
+        changed = await self._change(_DEACTIVATE, (utcnow(), reason, chat_id))
         return changed == 1
 
     async def move_chat(self, old: int, new: int) -> bool:
@@ -524,11 +524,7 @@ class Store:
                 (new, old),
             )
             moved = cur.rowcount == 1
-            await conn.execute(
-                "UPDATE subscribers SET active = 0, deactivated_at = ?, deactivated_reason = ?"
-                " WHERE chat_id = ? AND active = 1",
-                (utcnow(), reason, old),
-            )
+            await conn.execute(_DEACTIVATE, (utcnow(), reason, old))
         return moved
 
     async def is_subscribed(self, chat_id: int) -> bool:
@@ -661,30 +657,40 @@ class Store:
         """Claim pending rows just before their sends, in one statement; returns the chats
         claimed. A chat missing from it was not pending (someone else claimed it, or it was
         already dealt with), and the caller must not send to it."""
-        return await self._set_deliveries(digest_id, chat_ids, "sending", "pending", 1)
+        return await self._set_deliveries(digest_id, chat_ids, "sending", ("pending",), attempt=1)
 
     async def mark_sent(self, digest_id: str, chat_ids: Collection[int]) -> set[int]:
         """Record sends Telegram accepted, in one statement; returns the chats recorded."""
-        return await self._set_deliveries(digest_id, chat_ids, "sent", "sending", 0)
+        return await self._set_deliveries(digest_id, chat_ids, "sent", ("sending",))
 
     async def _set_deliveries(
-        self, digest_id: str, chat_ids: Collection[int], state: str, from_state: str, attempt: int
+        self,
+        digest_id: str,
+        chat_ids: Collection[int],
+        state: str,
+        from_states: tuple[str, ...],
+        error: str | None = None,
+        attempt: int = 0,
     ) -> set[int]:
-        # A broadcast's workers claim and confirm many rows at once (bot/broadcast.py groups
-        # them): one statement each way instead of one per chat. Chunked below SQLite's
-        # limit on bound parameters.
+        """Move rows in one of `from_states` to `state`; returns the chats moved.
+
+        A broadcast's workers claim and confirm many rows at once (bot/broadcast.py groups
+        them): one statement each way instead of one per chat. Chunked below SQLite's limit
+        on bound parameters.
+        """
         done: set[int] = set()
         ids = list(chat_ids)
+        states = ", ".join("?" for _ in from_states)
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
             marks = ", ".join("?" for _ in chunk)
             done.update(
                 await self._returning(
-                    "UPDATE deliveries SET state = ?, error = NULL,"
+                    "UPDATE deliveries SET state = ?, error = ?,"
                     " attempts = attempts + ?, updated_at = ?"
-                    f" WHERE digest_id = ? AND state = ? AND chat_id IN ({marks})"
+                    f" WHERE digest_id = ? AND state IN ({states}) AND chat_id IN ({marks})"
                     " RETURNING chat_id",
-                    (state, attempt, utcnow(), digest_id, from_state, *chunk),
+                    (state, error, attempt, utcnow(), digest_id, *from_states, *chunk),
                 )
             )
         return done
@@ -713,15 +719,8 @@ class Store:
         state: str,
         from_states: tuple[str, ...],
         error: str | None,
-        attempt: int = 0,
     ) -> bool:
-        marks = ", ".join("?" for _ in from_states)
-        changed = await self._change(
-            "UPDATE deliveries SET state = ?, error = ?, attempts = attempts + ?, updated_at = ?"
-            f" WHERE digest_id = ? AND chat_id = ? AND state IN ({marks})",
-            (state, error, attempt, utcnow(), digest_id, chat_id, *from_states),
-        )
-        return changed == 1
+        return bool(await self._set_deliveries(digest_id, [chat_id], state, from_states, error))
 
     async def recover_in_flight(self, digest_id: str) -> list[int]:
         """After a crash: rows left 'sending' become 'unknown' (never re-sent) and are returned.
