@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import multiprocessing
 import random
 import shutil
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from telegram.ext import AIORateLimiter, Application  # noqa: E402
+from telegram.request import BaseRequest  # noqa: E402
 
 from bot.service import FactService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -249,21 +251,19 @@ def build_tiesbot(database: Path) -> Callable[[str], AnyApp]:
     return build
 
 
-def build_echo(url: str) -> AnyApp:
-    """The plain echo bot: PTB's defaults, HTTPXRequest included."""
-    limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
-    return build_echo_app(url, TOKEN, rate_limiter=limiter, concurrent_updates=True)
-
-
-def build_echo_aiohttp(url: str) -> AnyApp:
-    """The echo bot on tiesbot's HTTP stack: what is left is the bot's own work."""
+def build_echo(url: str, request: Callable[[int], BaseRequest] | None = None) -> AnyApp:
+    """The echo bot: PTB's defaults (HTTPXRequest), or on `request`, e.g. tiesbot's HTTP
+    stack, where what is left of the difference is the bot's own work."""
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
     return build_echo_app(
-        url, TOKEN, rate_limiter=limiter, concurrent_updates=True, request=AiohttpRequest
+        url, TOKEN, rate_limiter=limiter, concurrent_updates=True, request=request
     )
 
 
-BASELINES = {"echo": build_echo, "echo/aio": build_echo_aiohttp}
+BASELINES: dict[str, Callable[[str], AnyApp]] = {
+    "echo": build_echo,
+    "echo/aio": functools.partial(build_echo, request=AiohttpRequest),
+}
 
 
 async def bench(users: int, total: int, rounds: int, database: Path) -> list[Result]:
